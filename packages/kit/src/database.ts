@@ -1,0 +1,35 @@
+/**
+ * PostgreSQL access (postgres.js). Each service owns one database; its store
+ * module is the only code that writes SQL.
+ */
+import postgres from "postgres";
+
+export type Sql = postgres.Sql<{ bigint: bigint }>;
+export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
+
+export interface DatabaseOptions {
+  /** Pool size; match it to the cores of the database server, not the load. */
+  readonly maxConnections: number;
+  readonly applicationName: string;
+}
+
+/** A connection pool. int8 columns arrive as bigint, the type protobuf int64 fields use. */
+export function createDatabase(url: string, options: DatabaseOptions): Sql {
+  return postgres(url, {
+    max: options.maxConnections,
+    idle_timeout: 60,
+    connect_timeout: 10,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: { application_name: options.applicationName },
+  }) as unknown as Sql;
+}
+
+/** Whether an error is PostgreSQL's unique violation (optionally on one constraint). */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  return (
+    error instanceof postgres.PostgresError &&
+    error.code === "23505" &&
+    (constraint === undefined || error.constraint_name === constraint)
+  );
+}

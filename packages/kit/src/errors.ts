@@ -1,0 +1,81 @@
+/**
+ * The errors a service's domain can raise, and the one place where each kind
+ * becomes a gRPC code. Anything else that escapes a handler is an internal
+ * error: it is logged with its cause and sent as a bare `Internal`.
+ */
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+
+export type ErrorKind =
+  | "invalid_argument"
+  | "not_found"
+  | "already_exists"
+  | "permission_denied"
+  | "unauthenticated"
+  | "failed_precondition"
+  | "aborted"
+  | "resource_exhausted"
+  | "unavailable";
+
+const codeOfKind: Record<ErrorKind, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  permission_denied: Code.PermissionDenied,
+  unauthenticated: Code.Unauthenticated,
+  failed_precondition: Code.FailedPrecondition,
+  aborted: Code.Aborted,
+  resource_exhausted: Code.ResourceExhausted,
+  unavailable: Code.Unavailable,
+};
+
+/** An expected failure, with a message that is safe to show the client. */
+export class DomainError extends Error {
+  override name = "DomainError";
+  readonly kind: ErrorKind;
+  /** The request field at fault, for invalid arguments (lowerCamelCase path). */
+  readonly field: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, field?: string) {
+    super(message);
+    this.kind = kind;
+    this.field = field;
+  }
+}
+
+/** A request field with a bad value; the message should say what is expected. */
+export const invalidArgument = (field: string, message: string) =>
+  new DomainError("invalid_argument", `${field}: ${message}`, field);
+export const notFound = (message: string) => new DomainError("not_found", message);
+export const alreadyExists = (message: string) => new DomainError("already_exists", message);
+export const permissionDenied = (message: string) => new DomainError("permission_denied", message);
+export const unauthenticated = (message: string) => new DomainError("unauthenticated", message);
+export const failedPrecondition = (message: string) => new DomainError("failed_precondition", message);
+export const aborted = (message: string) => new DomainError("aborted", message);
+
+/** The ConnectError to send for a DomainError, with a BadRequest detail naming the field. */
+export function domainErrorToConnect(error: DomainError): ConnectError {
+  const details =
+    error.field === undefined
+      ? []
+      : [
+          {
+            desc: BadRequestSchema,
+            value: { fieldViolations: [{ field: error.field, description: error.message }] },
+          },
+        ];
+  return new ConnectError(error.message, codeOfKind[error.kind], undefined, details);
+}
+
+/**
+ * Turns whatever a handler threw into what the client may see: ConnectErrors
+ * pass unchanged, DomainErrors get their code, anything else is reported as
+ * `unexpected` and becomes a bare Internal error.
+ */
+export function toPublicError(error: unknown, unexpected: (error: unknown) => void): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof DomainError) return domainErrorToConnect(error);
+  unexpected(error);
+  return new ConnectError("internal error", Code.Internal);
+}

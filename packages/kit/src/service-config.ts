@@ -1,0 +1,49 @@
+/**
+ * The configuration every gRPC service shares, read from variables named with
+ * the service's prefix (USER_, PRODUCT_, ORDER_) and the common SKYROS_ ones.
+ */
+import { ConfigError, type Env, envInt, envOptionalUrl, envPort, envString } from "./config.ts";
+
+export interface ServiceBaseConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Unset: the service starts an embedded PostgreSQL of its own (development). */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolMax: number;
+  /** Folder and port of that embedded PostgreSQL. */
+  readonly embeddedDataDir: string;
+  readonly embeddedPort: number;
+  readonly logLevel: string;
+  readonly serviceCredential: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Deadline of calls to other services. */
+  readonly callTimeoutMs: number;
+}
+
+const postgresProtocols = ["postgres:", "postgresql:"] as const;
+
+/** Reads the shared configuration of the service whose variables start with `prefix`. */
+export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: number): ServiceBaseConfig {
+  const logLevel = envString(env, "LOG_LEVEL", "info");
+  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent`);
+  }
+  const serviceCredential = envString(env, "SKYROS_SERVICE_CREDENTIAL");
+  if (serviceCredential.length < 16) {
+    throw new ConfigError("SKYROS_SERVICE_CREDENTIAL must be at least 16 characters");
+  }
+  return {
+    host: envString(env, `${prefix}_GRPC_HOST`, "127.0.0.1"),
+    port: envPort(env, `${prefix}_GRPC_PORT`, defaultPort),
+    databaseUrl: envOptionalUrl(env, `${prefix}_DATABASE_URL`, postgresProtocols),
+    databasePoolMax: envInt(env, `${prefix}_DATABASE_POOL_MAX`, 10, 1, 500),
+    embeddedDataDir: envString(env, "SKYROS_DATA_DIR", ".skyros"),
+    embeddedPort: envPort(env, `${prefix}_EMBEDDED_PG_PORT`, defaultPort + 50_000 - 4_000),
+    logLevel,
+    serviceCredential,
+    jwtIssuer: envString(env, "SKYROS_JWT_ISSUER", "skyros"),
+    jwtAudience: envString(env, "SKYROS_JWT_AUDIENCE", "skyros"),
+    callTimeoutMs: envInt(env, "SKYROS_CALL_TIMEOUT_MS", 5_000, 1, 600_000),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * What a service's main needs around its library: a database (configured, or an
+ * embedded one for development), and a clean stop on SIGTERM or SIGINT.
+ */
+import { join } from "node:path";
+import { createDatabase, type Sql } from "./database.ts";
+import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import type { Logger } from "./logger.ts";
+import { migrate, readMigrations } from "./migrations.ts";
+import { ensureServiceDatabase } from "./provisioning.ts";
+import type { ServiceBaseConfig } from "./service-config.ts";
+
+/**
+ * The URL of the service's database: the configured one, or else a database in
+ * an embedded PostgreSQL of the service's own (stopped by the returned `stop`).
+ */
+export async function resolveDatabaseUrl(
+  config: ServiceBaseConfig,
+  service: string,
+  logger: Logger,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, stop: async () => {} };
+  logger.info({ port: config.embeddedPort }, "no database URL configured: starting an embedded PostgreSQL");
+  const embedded = await startEmbeddedPostgres({
+    dataDir: join(config.embeddedDataDir, `${service}-pg`),
+    port: config.embeddedPort,
+    logger,
+  });
+  const url = await ensureServiceDatabase(embedded.url, {
+    database: service,
+    role: service,
+    password: config.serviceCredential,
+  });
+  return { url, stop: embedded.stop };
+}
+
+/** Opens a pool on the database and applies the service's migrations. */
+export async function openMigratedDatabase(
+  url: string,
+  options: { migrationsDir: string; maxConnections: number; applicationName: string; logger: Logger },
+): Promise<Sql> {
+  const sql = createDatabase(url, options);
+  try {
+    const applied = await migrate(sql, await readMigrations(options.migrationsDir));
+    if (applied.length > 0) options.logger.info({ applied }, "migrations applied");
+  } catch (error) {
+    await sql.end();
+    throw error;
+  }
+  return sql;
+}
+
+/** Runs `stop` once on SIGTERM or SIGINT, then exits (1 if stopping failed). */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

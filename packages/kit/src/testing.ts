@@ -1,0 +1,41 @@
+/**
+ * Support for the tests of every package: scratch databases on the test
+ * PostgreSQL server, quiet loggers, free ports.
+ */
+import { createServer } from "node:net";
+import { createLogger, type Logger } from "./logger.ts";
+import { createScratchDatabase } from "./provisioning.ts";
+
+/** The service credential the tests configure. */
+export const TEST_SERVICE_CREDENTIAL = "test-service-credential-0123456789";
+
+/** The superuser URL of the test server (set by `npm test`). */
+export function testAdminUrl(): string {
+  const url = process.env.SKYROS_TEST_DATABASE_URL;
+  if (url === undefined || url === "") {
+    throw new Error("SKYROS_TEST_DATABASE_URL is not set: run the tests with `npm test`");
+  }
+  return url;
+}
+
+/** A fresh, empty database for one suite; drop it when the suite ends. */
+export function createTestDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createScratchDatabase(testAdminUrl(), prefix);
+}
+
+/** A logger for tests: silent unless TEST_LOG_LEVEL is set. */
+export function testLogger(service: string): Logger {
+  return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? "silent" });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Checks on request fields. Every string is bounded, so no field can make a
+ * service do unbounded work. Each failure names the field (lowerCamelCase, as
+ * clients spell it).
+ */
+import { invalidArgument } from "./errors.ts";
+
+export interface TextRule {
+  /** Minimum length in characters after trimming; 0 allows empty. */
+  readonly min?: number;
+  /** Maximum length in UTF-8 bytes. */
+  readonly maxBytes: number;
+}
+
+/** The trimmed text of a field, checked against its rule. */
+export function requireText(value: string, field: string, rule: TextRule): string {
+  const text = value.trim();
+  const min = rule.min ?? 1;
+  if (Buffer.byteLength(text, "utf8") > rule.maxBytes) {
+    throw invalidArgument(field, `must be at most ${rule.maxBytes} bytes`);
+  }
+  if (text.length < min) {
+    throw invalidArgument(field, min === 1 ? "is required" : `must be at least ${min} characters`);
+  }
+  return text;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID in its canonical textual form. */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}
+
+/** A resource id field: a UUID, lower-cased. */
+export function requireId(value: string, field: string): string {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (!isUuid(value)) throw invalidArgument(field, "must be a UUID");
+  return value.toLowerCase();
+}
+
+/** A list of resource ids, each a UUID, at most `max` of them, duplicates removed. */
+export function requireIds(values: readonly string[], field: string, max: number): string[] {
+  if (values.length > max) throw invalidArgument(field, `must have at most ${max} entries`);
+  return [...new Set(values.map((value) => requireId(value, field)))];
+}
+
+// Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is
+// the mail server's to decide.
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An email address, trimmed and lower-cased; at most 254 bytes (RFC 5321). */
+export function requireEmail(value: string, field = "email"): string {
+  const email = requireText(value, field, { maxBytes: 254 }).toLowerCase();
+  if (!emailPattern.test(email)) throw invalidArgument(field, "must be an email address");
+  return email;
+}

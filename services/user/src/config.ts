@@ -1,0 +1,22 @@
+/** The user service's configuration. */
+import { type Env, envInt, envOptional } from "@skyros/kit/config";
+import { readServiceBaseConfig, type ServiceBaseConfig } from "@skyros/kit/service-config";
+
+export interface UserConfig extends ServiceBaseConfig {
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** An Ed25519 private key as a JWK (JSON); unset: one is created and kept in the database. */
+  readonly signingKeyJwk: string | undefined;
+}
+
+export const USER_DEFAULT_PORT = 4011;
+
+/** Reads the user service's configuration from the environment. */
+export function readUserConfig(env: Env): UserConfig {
+  return {
+    ...readServiceBaseConfig(env, "USER", USER_DEFAULT_PORT),
+    accessTokenTtlSeconds: envInt(env, "USER_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
+    refreshTokenTtlSeconds: envInt(env, "USER_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
+    signingKeyJwk: envOptional(env, "USER_SIGNING_KEY_JWK"),
+  };
+}

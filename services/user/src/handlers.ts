@@ -1,0 +1,171 @@
+/**
+ * The user service's RPC handlers: authenticate, validate, call the store, map
+ * records to messages. Every failure is a DomainError with a safe message.
+ */
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  type TokenPair,
+  TokenPairSchema,
+  type User,
+  UserSchema,
+  type UserService,
+} from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { type AccessTokenVerifier, authenticate, ROLES, type Role } from "@skyros/kit/auth";
+import { alreadyExists, invalidArgument, notFound, unauthenticated } from "@skyros/kit/errors";
+import { requireEmail, requireIds, requireText } from "@skyros/kit/validation";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+import { hashRefreshToken, newRefreshToken } from "./refresh-tokens.ts";
+import type { SigningKeys } from "./signing-keys.ts";
+import type { UserRecord, UserStore } from "./store.ts";
+
+export interface UserHandlerDeps {
+  readonly store: UserStore;
+  readonly keys: SigningKeys;
+  readonly verifier: AccessTokenVerifier;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** A hash checked against when the email is unknown, so both failures take as long. */
+  readonly dummyPasswordHash: string;
+}
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_BYTES = 1024;
+const MAX_IDS = 1000;
+
+/** The password field, bounded in bytes before any hashing work is done. */
+function requirePassword(password: string, checkLength: boolean): string {
+  if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
+    throw invalidArgument("password", `must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  if (password === "") throw invalidArgument("password", "is required");
+  if (checkLength && [...password].length < MIN_PASSWORD_LENGTH) {
+    throw invalidArgument("password", `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  return password;
+}
+
+function requireRole(value: string): Role {
+  if (!ROLES.includes(value as Role)) throw invalidArgument("userType", "must be buyer or seller");
+  return value as Role;
+}
+
+function requireRefreshToken(value: string): Buffer {
+  if (value === "") throw invalidArgument("refreshToken", "is required");
+  if (value.length > 256) throw invalidArgument("refreshToken", "is not a refresh token");
+  return hashRefreshToken(value);
+}
+
+/** A user record as its public message. */
+export function toUserMessage(user: UserRecord): User {
+  return create(UserSchema, {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    address: user.address,
+    type: user.type,
+  });
+}
+
+/** The handlers of skyros.user.v1.UserService. */
+export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof UserService> {
+  const { store, keys } = deps;
+  const refreshExpiry = () => new Date(Date.now() + deps.refreshTokenTtlSeconds * 1000);
+
+  const issueTokens = async (
+    user: UserRecord,
+    familyId: string,
+    refresh = newRefreshToken(),
+  ): Promise<TokenPair> => {
+    const accessToken = await keys.signAccessToken({
+      userId: user.id,
+      role: user.type,
+      issuer: deps.issuer,
+      audience: deps.audience,
+      ttlSeconds: deps.accessTokenTtlSeconds,
+    });
+    if (familyId !== "") {
+      await store.insertRefreshToken({
+        hash: refresh.hash,
+        familyId,
+        userId: user.id,
+        expireTime: refreshExpiry(),
+      });
+    }
+    return create(TokenPairSchema, {
+      accessToken,
+      refreshToken: refresh.token,
+      expiresIn: deps.accessTokenTtlSeconds,
+      tokenType: "Bearer",
+    });
+  };
+
+  const caller = (context: HandlerContext) => authenticate(deps.verifier, context.requestHeader);
+
+  return {
+    async register(request) {
+      const type = requireRole(request.userType);
+      const name = requireText(request.name, "name", { maxBytes: 200 });
+      const email = requireEmail(request.email);
+      const password = requirePassword(request.password, true);
+      const address = requireText(request.address, "address", { min: 0, maxBytes: 500 });
+      const user: UserRecord = { id: randomUUID(), email, name, address, type };
+      const outcome = await store.insertUser({ ...user, passwordHash: await hashPassword(password) });
+      if (outcome === "duplicate-email") throw alreadyExists("an account with this email already exists");
+      return issueTokens(user, randomUUID());
+    },
+
+    async login(request) {
+      const email = requireEmail(request.email);
+      const password = requirePassword(request.password, false);
+      const credentials = await store.findCredentialsByEmail(email);
+      const matches = await verifyPassword(password, credentials?.passwordHash ?? deps.dummyPasswordHash);
+      if (credentials === undefined || !matches) throw unauthenticated("wrong email or password");
+      return issueTokens(credentials.user, randomUUID());
+    },
+
+    async refresh(request) {
+      const hash = requireRefreshToken(request.refreshToken);
+      const next = newRefreshToken();
+      const outcome = await store.rotateRefreshToken(
+        hash,
+        { hash: next.hash, expireTime: refreshExpiry() },
+        new Date(),
+      );
+      if (outcome.verdict === "reuse") {
+        throw unauthenticated("refresh token was already used; its session has been revoked");
+      }
+      if (outcome.verdict !== "rotate" || outcome.user === undefined) {
+        throw unauthenticated("refresh token is invalid or expired");
+      }
+      // The new token is already stored in the family by the rotation.
+      return issueTokens(outcome.user, "", next);
+    },
+
+    async logout(request, context) {
+      const { userId } = await caller(context);
+      // Idempotent: an unknown or already revoked token is not an error.
+      await store.revokeRefreshFamily(requireRefreshToken(request.refreshToken), userId);
+      return {};
+    },
+
+    async getMe(_request, context) {
+      const { userId } = await caller(context);
+      const user = await store.findUserById(userId);
+      if (user === undefined) throw notFound("user not found");
+      return toUserMessage(user);
+    },
+
+    getJwks() {
+      return { keys: keys.publicJwks.map((jwk) => ({ ...jwk })) };
+    },
+
+    async getUsers(request) {
+      const users = await store.findUsersByIds(requireIds(request.ids, "ids", MAX_IDS));
+      return { users: users.map(toUserMessage) };
+    },
+  };
+}

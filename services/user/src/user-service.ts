@@ -1,0 +1,69 @@
+/**
+ * The user service as a library: given its configuration and a database URL it
+ * migrates the database, loads the signing keys and serves gRPC.
+ */
+
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { createAccessTokenVerifier } from "@skyros/kit/auth";
+import { startGrpcServer } from "@skyros/kit/grpc-server";
+import { ServingStatus } from "@skyros/kit/health";
+import type { Logger } from "@skyros/kit/logger";
+import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import type { UserConfig } from "./config.ts";
+import { createUserHandlers } from "./handlers.ts";
+import { hashPassword } from "./passwords.ts";
+import { loadSigningKeys } from "./signing-keys.ts";
+import { createUserStore } from "./store.ts";
+
+export interface RunningUserService {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the user service on config.host:config.port (0: any free port). */
+export async function startUserService(
+  config: UserConfig,
+  databaseUrl: string,
+  logger: Logger,
+): Promise<RunningUserService> {
+  const sql = await openMigratedDatabase(databaseUrl, {
+    migrationsDir: new URL("../migrations", import.meta.url).pathname,
+    maxConnections: config.databasePoolMax,
+    applicationName: "skyros-user",
+    logger,
+  });
+  const store = createUserStore(sql);
+  const keys = await loadSigningKeys(store, config.signingKeyJwk);
+  const verifier = createAccessTokenVerifier({
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    loadKeys: async () => keys.publicJwks,
+  });
+  const handlers = createUserHandlers({
+    store,
+    keys,
+    verifier,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    dummyPasswordHash: await hashPassword("not-a-real-password"),
+  });
+  const server = await startGrpcServer({
+    host: config.host,
+    port: config.port,
+    logger,
+    serviceCredential: config.serviceCredential,
+    serviceNames: [UserService.typeName],
+    routes: (router) => router.service(UserService, handlers),
+  });
+  server.health.setAll(ServingStatus.SERVING);
+  logger.info({ port: server.port }, "user service serving");
+  return {
+    port: server.port,
+    async close() {
+      await server.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { SERVICE_CREDENTIAL_HEADER } from "@skyros/kit/service-credential";
+import { createTestDatabase, TEST_SERVICE_CREDENTIAL, testLogger } from "@skyros/kit/testing";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { readUserConfig } from "../src/config.ts";
+import { type RunningUserService, startUserService } from "../src/user-service.ts";
+
+let database: { url: string; drop: () => Promise<void> };
+let service: RunningUserService;
+let users: ReturnType<typeof createClient<typeof UserService>>;
+const credential = { [SERVICE_CREDENTIAL_HEADER]: TEST_SERVICE_CREDENTIAL };
+const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+let counter = 0;
+const uniqueEmail = () => `user${Date.now()}${counter++}@example.com`;
+
+async function rejects(promise: Promise<unknown>, code: Code, field?: string): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    const connectError = ConnectError.from(error);
+    assert.equal(Code[connectError.code], Code[code], connectError.message);
+    if (field !== undefined) {
+      const [badRequest] = connectError.findDetails(BadRequestSchema);
+      assert.equal(badRequest?.fieldViolations[0]?.field, field);
+    }
+    return connectError;
+  }
+  assert.fail(`expected ${Code[code]}`);
+}
+
+const register = (type: string, email = uniqueEmail(), password = "correct horse") =>
+  users.register({ userType: type, name: "Ada", email, password, address: "1 Main St" });
+
+before(async () => {
+  database = await createTestDatabase("user_service");
+  const config = readUserConfig({ USER_GRPC_PORT: "0", SKYROS_SERVICE_CREDENTIAL: TEST_SERVICE_CREDENTIAL });
+  service = await startUserService(config, database.url, testLogger("user"));
+  users = createClient(UserService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}` }));
+});
+
+after(async () => {
+  await service?.close();
+  await database?.drop();
+});
+
+describe("Register", () => {
+  test("a buyer and a seller get a token pair", async () => {
+    for (const type of ["buyer", "seller"]) {
+      const tokens = await register(type);
+      assert.equal(tokens.tokenType, "Bearer");
+      assert.equal(tokens.expiresIn, 900);
+      assert.ok(tokens.accessToken.split(".").length === 3);
+      assert.ok(tokens.refreshToken.length >= 40);
+      const me = await users.getMe({}, auth(tokens.accessToken));
+      assert.equal(me.type, type);
+      assert.equal(me.name, "Ada");
+    }
+  });
+
+  test("a duplicate email is AlreadyExists, whatever its case", async () => {
+    const email = uniqueEmail();
+    await register("buyer", email);
+    await rejects(register("seller", email.toUpperCase()), Code.AlreadyExists);
+  });
+
+  test("concurrent registrations of one email create exactly one account", async () => {
+    const email = uniqueEmail();
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => register("buyer", email)));
+    const created = results.filter((result) => result.status === "fulfilled");
+    assert.equal(created.length, 1);
+    for (const result of results) {
+      if (result.status === "rejected")
+        assert.equal(ConnectError.from(result.reason).code, Code.AlreadyExists);
+    }
+  });
+
+  test("bad input is InvalidArgument naming the field", async () => {
+    await rejects(register("admin"), Code.InvalidArgument, "userType");
+    await rejects(register("buyer", "not-an-email"), Code.InvalidArgument, "email");
+    await rejects(register("buyer", uniqueEmail(), "short"), Code.InvalidArgument, "password");
+    await rejects(
+      users.register({
+        userType: "buyer",
+        name: "  ",
+        email: uniqueEmail(),
+        password: "long enough",
+        address: "",
+      }),
+      Code.InvalidArgument,
+      "name",
+    );
+  });
+
+  test("a 1 MB password is refused before any hashing", async () => {
+    const started = performance.now();
+    await rejects(
+      register("buyer", uniqueEmail(), "x".repeat(1024 * 1024)),
+      Code.InvalidArgument,
+      "password",
+    );
+    assert.ok(performance.now() - started < 2000);
+  });
+});
+
+describe("Login", () => {
+  test("the right password signs in; a wrong one and an unknown email fail alike", async () => {
+    const email = uniqueEmail();
+    await register("seller", email);
+    const tokens = await users.login({ email: email.toUpperCase(), password: "correct horse" });
+    assert.equal((await users.getMe({}, auth(tokens.accessToken))).email, email);
+    const wrongPassword = await rejects(
+      users.login({ email, password: "wrong horse" }),
+      Code.Unauthenticated,
+    );
+    const unknownEmail = await rejects(
+      users.login({ email: uniqueEmail(), password: "correct horse" }),
+      Code.Unauthenticated,
+    );
+    assert.equal(wrongPassword.rawMessage, unknownEmail.rawMessage);
+  });
+});
+
+describe("Refresh and logout", () => {
+  test("refresh rotates: the old token stops working, the new one works", async () => {
+    const first = await register("buyer");
+    const second = await users.refresh({ refreshToken: first.refreshToken });
+    assert.notEqual(second.refreshToken, first.refreshToken);
+    await users.getMe({}, auth(second.accessToken));
+    const third = await users.refresh({ refreshToken: second.refreshToken });
+    assert.ok(third.accessToken);
+  });
+
+  test("reusing a rotated token revokes the whole family", async () => {
+    const first = await register("buyer");
+    const second = await users.refresh({ refreshToken: first.refreshToken });
+    await rejects(users.refresh({ refreshToken: first.refreshToken }), Code.Unauthenticated);
+    await rejects(users.refresh({ refreshToken: second.refreshToken }), Code.Unauthenticated);
+  });
+
+  test("concurrent refreshes of one token: one wins, and the reuse revokes the family", async () => {
+    const first = await register("buyer");
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => users.refresh({ refreshToken: first.refreshToken })),
+    );
+    assert.equal(results.filter((result) => result.status === "fulfilled").length, 1);
+  });
+
+  test("logout revokes the refresh token, and needs an access token", async () => {
+    const tokens = await register("buyer");
+    await rejects(users.logout({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
+    await users.logout({ refreshToken: tokens.refreshToken }, auth(tokens.accessToken));
+    await rejects(users.refresh({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
+  });
+
+  test("an unknown refresh token is Unauthenticated", async () => {
+    await rejects(users.refresh({ refreshToken: "nope" }), Code.Unauthenticated);
+    await rejects(users.refresh({ refreshToken: "" }), Code.InvalidArgument, "refreshToken");
+  });
+});
+
+describe("GetMe", () => {
+  test("needs a valid access token", async () => {
+    await rejects(users.getMe({}), Code.Unauthenticated);
+    await rejects(users.getMe({}, auth("not.a.jwt")), Code.Unauthenticated);
+    const tokens = await register("buyer");
+    const [header, payload] = tokens.accessToken.split(".");
+    const forged = `${header}.${payload}.${"A".repeat(86)}`;
+    await rejects(users.getMe({}, auth(forged)), Code.Unauthenticated);
+  });
+});
+
+describe("Access tokens", () => {
+  test("verify with the published public key alone, and carry the documented claims", async () => {
+    const tokens = await register("seller");
+    const jwks = await users.getJwks({});
+    assert.equal(jwks.keys.length, 1);
+    const key = jwks.keys[0];
+    assert.equal(key?.kty, "OKP");
+    assert.equal(key?.crv, "Ed25519");
+    assert.equal((key as unknown as Record<string, unknown>).d, undefined);
+    const keySet = createLocalJWKSet({ keys: jwks.keys.map((jwk) => ({ ...jwk })) });
+    const { payload, protectedHeader } = await jwtVerify(tokens.accessToken, keySet, {
+      issuer: "skyros",
+      audience: "skyros",
+    });
+    assert.equal(protectedHeader.alg, "EdDSA");
+    assert.equal(protectedHeader.kid, decodeProtectedHeader(tokens.accessToken).kid);
+    assert.equal(payload.role, "seller");
+    assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 900);
+    assert.ok(typeof payload.sub === "string");
+  });
+});
+
+describe("GetUsers (internal)", () => {
+  test("requires the service credential", async () => {
+    await rejects(users.getUsers({ ids: [] }), Code.Unauthenticated);
+    await rejects(
+      users.getUsers({ ids: [] }, { headers: { [SERVICE_CREDENTIAL_HEADER]: "wrong" } }),
+      Code.PermissionDenied,
+    );
+  });
+
+  test("returns the users asked for, in one call", async () => {
+    const a = await users.getMe({}, auth((await register("buyer")).accessToken));
+    const b = await users.getMe({}, auth((await register("seller")).accessToken));
+    const { users: found } = await users.getUsers(
+      { ids: [a.id, b.id, "00000000-0000-4000-8000-000000000000"] },
+      { headers: credential },
+    );
+    assert.deepEqual(found.map((user) => user.id).sort(), [a.id, b.id].sort());
+    await rejects(users.getUsers({ ids: ["nope"] }, { headers: credential }), Code.InvalidArgument, "ids");
+  });
+});
