@@ -2,7 +2,7 @@
  * The configuration every gRPC service shares, read from variables named with
  * the service's prefix (USER_, PRODUCT_, ORDER_) and the common SKYROS_ ones.
  */
-import { ConfigError, type Env, envInt, envOptionalUrl, envPort, envString } from "./config.ts";
+import { ConfigError, type Env, envInt, envOptionalUrl, envPort, envString, envUrl } from "./config.ts";
 
 export interface ServiceBaseConfig {
   readonly host: string;
@@ -19,9 +19,12 @@ export interface ServiceBaseConfig {
   readonly jwtAudience: string;
   /** Deadline of calls to other services. */
   readonly callTimeoutMs: number;
+  /** Where the user service listens (for keys and profiles). */
+  readonly userServiceUrl: string;
 }
 
 const postgresProtocols = ["postgres:", "postgresql:"] as const;
+const httpProtocols = ["http:", "https:"] as const;
 
 /** Reads the shared configuration of the service whose variables start with `prefix`. */
 export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: number): ServiceBaseConfig {
@@ -45,5 +48,6 @@ export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: num
     jwtIssuer: envString(env, "SKYROS_JWT_ISSUER", "skyros"),
     jwtAudience: envString(env, "SKYROS_JWT_AUDIENCE", "skyros"),
     callTimeoutMs: envInt(env, "SKYROS_CALL_TIMEOUT_MS", 5_000, 1, 600_000),
+    userServiceUrl: envUrl(env, "USER_SERVICE_URL", httpProtocols, "http://127.0.0.1:4011"),
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * What other services need from the user service: the public keys that verify
+ * access tokens (fetched over gRPC, cached by the verifier) and users' profiles
+ * by id, in one batched call.
+ */
+
+import { type User, UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import type { JWK } from "jose";
+import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth.ts";
+import { createServiceClient, createServiceTransport } from "./grpc-client.ts";
+
+export interface UserDirectoryOptions {
+  /** e.g. http://127.0.0.1:4011 */
+  readonly userServiceUrl: string;
+  readonly timeoutMs: number;
+  readonly serviceCredential: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+}
+
+export interface UserDirectory {
+  /** Verifies access tokens with the user service's published keys. */
+  readonly verifier: AccessTokenVerifier;
+  /** Profiles by id, fetched in one call; unknown ids are absent from the map. */
+  usersByIds(ids: Iterable<string>): Promise<Map<string, User>>;
+}
+
+/** A client of the user service for the other services. */
+export function createUserDirectory(options: UserDirectoryOptions): UserDirectory {
+  const client = createServiceClient(
+    UserService,
+    createServiceTransport({
+      baseUrl: options.userServiceUrl,
+      timeoutMs: options.timeoutMs,
+      credential: options.serviceCredential,
+    }),
+  );
+  return {
+    verifier: createAccessTokenVerifier({
+      issuer: options.jwtIssuer,
+      audience: options.jwtAudience,
+      loadKeys: async () => (await client.getJwks({})).keys.map((key) => ({ ...key }) as JWK),
+    }),
+    async usersByIds(ids) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const { users } = await client.getUsers({ ids: unique });
+      return new Map(users.map((user) => [user.id, user]));
+    },
+  };
+}
