@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
-import { ensureServiceDatabase } from "@skyros/kit/provisioning";
+import { dropServiceDatabase, ensureServiceDatabase } from "@skyros/kit/provisioning";
 
 const root = join(import.meta.dirname, "..");
 
@@ -73,6 +73,8 @@ export interface RunningSystem {
   waitReady(timeoutMs?: number): Promise<void>;
   /** Stops every process (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** Stops, then drops every service's database and role (tests). */
+  destroy(): Promise<void>;
 }
 
 /** Starts every available service as its own process. */
@@ -87,11 +89,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const prefix = options.namePrefix ?? "skyros";
 
   const databaseUrls: Partial<Record<ServiceName, string>> = {};
-  for (const spec of specs) {
-    if (spec.database === undefined) continue;
-    databaseUrls[spec.name] = await ensureServiceDatabase(options.adminUrl, {
-      database: `${prefix}_${spec.database}`,
-      role: `${prefix}_${spec.name}`,
+  for (const grant of grantsOf(prefix, specs)) {
+    databaseUrls[grant.name] = await ensureServiceDatabase(options.adminUrl, {
+      ...grant,
       // A fresh password every run: nothing outside this run can log in with it.
       password: randomBytes(18).toString("base64url"),
     });
@@ -198,6 +198,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         }),
       );
     },
+    async destroy() {
+      await system.stop();
+      for (const grant of grantsOf(prefix, specs)) await dropServiceDatabase(options.adminUrl, grant);
+    },
   };
 
   for (const spec of specs) {
@@ -205,4 +209,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     launch(spec.name);
   }
   return system;
+}
+
+/** The database and role names of each stateful service under a prefix. */
+function grantsOf(prefix: string, specs: readonly ServiceSpec[]) {
+  return specs
+    .filter((spec) => spec.database !== undefined)
+    .map((spec) => ({
+      name: spec.name,
+      database: `${prefix}_${spec.database}`,
+      role: `${prefix}_${spec.name}`,
+    }));
 }

@@ -81,3 +81,17 @@ export async function createScratchDatabase(
     },
   };
 }
+
+/** Drops a service's database and role (test clean-up). */
+export async function dropServiceDatabase(
+  adminUrl: string,
+  grant: Omit<DatabaseGrant, "password">,
+): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${checkIdentifier(grant.database)} with (force)`);
+    await admin.unsafe(`drop role if exists ${checkIdentifier(grant.role)}`);
+  } finally {
+    await admin.end();
+  }
+}
