@@ -12,6 +12,8 @@ import type { Sql } from "./database.ts";
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** The file it was read from, for messages. */
+  readonly file?: string;
   readonly sql: string;
   readonly checksum: string;
 }
@@ -28,6 +30,7 @@ export async function readMigrations(dir: string): Promise<Migration[]> {
     migrations.push({
       version: Number(match[1]),
       name: match[2] as string,
+      file,
       sql,
       checksum: createHash("sha256").update(sql).digest("hex"),
     });
@@ -59,7 +62,9 @@ export async function migrate(sql: Sql, migrations: readonly Migration[]): Promi
       const checksum = applied.get(migration.version);
       if (checksum !== undefined) {
         if (checksum !== migration.checksum) {
-          throw new Error(`migration ${migration.version}_${migration.name} changed after it was applied`);
+          throw new Error(
+            `migration ${migration.file ?? migration.name} changed after it was applied; add a new migration instead`,
+          );
         }
         continue;
       }

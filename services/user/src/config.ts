@@ -1,5 +1,5 @@
 /** The user service's configuration. */
-import { type Env, envInt, envOptional } from "@skyros/kit/config";
+import { ConfigError, type Env, envInt, envOptional } from "@skyros/kit/config";
 import { readServiceBaseConfig, type ServiceBaseConfig } from "@skyros/kit/service-config";
 
 export interface UserConfig extends ServiceBaseConfig {
@@ -17,6 +17,23 @@ export function readUserConfig(env: Env): UserConfig {
     ...readServiceBaseConfig(env, "USER", USER_DEFAULT_PORT),
     accessTokenTtlSeconds: envInt(env, "USER_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
     refreshTokenTtlSeconds: envInt(env, "USER_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
-    signingKeyJwk: envOptional(env, "USER_SIGNING_KEY_JWK"),
+    signingKeyJwk: checkSigningKey(envOptional(env, "USER_SIGNING_KEY_JWK")),
   };
+}
+
+/** Checks that a configured signing key is an Ed25519 private JWK, so a bad one stops the start. */
+function checkSigningKey(json: string | undefined): string | undefined {
+  if (json === undefined) return undefined;
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(json);
+  } catch {
+    throw new ConfigError("USER_SIGNING_KEY_JWK must be a JSON Web Key");
+  }
+  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
+    throw new ConfigError(
+      "USER_SIGNING_KEY_JWK must be an Ed25519 private key (kty OKP, crv Ed25519, x and d)",
+    );
+  }
+  return json;
 }

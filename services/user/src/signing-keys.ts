@@ -47,17 +47,9 @@ export async function generateSigningKey(): Promise<StoredSigningKey> {
   return { kid, privateJwk: { ...privateJwk, kid }, publicJwk: publicPart(privateJwk, kid) };
 }
 
-/** Parses a configured private key (an OKP Ed25519 JWK with `d`). */
+/** The stored form of a configured private key (checked by the configuration). */
 export async function parseConfiguredKey(json: string): Promise<StoredSigningKey> {
-  let jwk: JWK;
-  try {
-    jwk = JSON.parse(json) as JWK;
-  } catch {
-    throw new Error("USER_SIGNING_KEY_JWK is not JSON");
-  }
-  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || typeof jwk.d !== "string" || typeof jwk.x !== "string") {
-    throw new Error("USER_SIGNING_KEY_JWK must be an Ed25519 private JWK (kty OKP, crv Ed25519, x, d)");
-  }
+  const jwk = JSON.parse(json) as JWK;
   const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk));
   return { kid, privateJwk: { ...jwk, kid }, publicJwk: publicPart(jwk, kid) };
 }

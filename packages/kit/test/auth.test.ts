@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { bearerToken, createAccessTokenVerifier } from "../src/auth.ts";
+import { DomainError } from "../src/errors.ts";
+
+async function newKey() {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { privateKey, kid, publicJwk: { ...jwk, kid } as JWK };
+}
+
+type Key = Awaited<ReturnType<typeof newKey>>;
+
+function sign(
+  key: Key,
+  claims: Record<string, unknown> = { role: "buyer" },
+  options: { exp?: string; aud?: string } = {},
+) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "EdDSA", kid: key.kid })
+    .setSubject("user-1")
+    .setIssuer("skyros")
+    .setAudience(options.aud ?? "skyros")
+    .setIssuedAt()
+    .setExpirationTime(options.exp ?? "15m")
+    .sign(key.privateKey);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof DomainError);
+    assert.equal(error.kind, "unauthenticated");
+    return error.message;
+  }
+  assert.fail("expected Unauthenticated");
+}
+
+describe("access token verifier", () => {
+  test("accepts a token signed by a published key and returns the caller", async () => {
+    const key = await newKey();
+    const verifier = createAccessTokenVerifier({
+      issuer: "skyros",
+      audience: "skyros",
+      loadKeys: async () => [key.publicJwk],
+    });
+    assert.deepEqual(await verifier.verify(await sign(key)), { userId: "user-1", role: "buyer" });
+  });
+
+  test("refuses expired tokens, other audiences, unknown roles and forged signatures", async () => {
+    const key = await newKey();
+    const other = await newKey();
+    const verifier = createAccessTokenVerifier({
+      issuer: "skyros",
+      audience: "skyros",
+      loadKeys: async () => [key.publicJwk],
+    });
+    await rejection(verifier.verify(await sign(key, { role: "buyer" }, { exp: "-1s" })));
+    await rejection(verifier.verify(await sign(key, { role: "buyer" }, { aud: "elsewhere" })));
+    await rejection(verifier.verify(await sign(key, { role: "admin" })));
+    const forged = await new SignJWT({ role: "seller" })
+      .setProtectedHeader({ alg: "EdDSA", kid: key.kid })
+      .setSubject("user-1")
+      .setIssuer("skyros")
+      .setAudience("skyros")
+      .setIssuedAt()
+      .setExpirationTime("15m")
+      .sign(other.privateKey);
+    await rejection(verifier.verify(forged));
+    await rejection(verifier.verify("not-a-token"));
+  });
+
+  test("an unknown kid makes it fetch the keys again (key rotation), at most once per interval", async () => {
+    const first = await newKey();
+    const second = await newKey();
+    let published = [first.publicJwk];
+    let loads = 0;
+    const verifier = createAccessTokenVerifier({
+      issuer: "skyros",
+      audience: "skyros",
+      minRefreshIntervalMs: 60_000,
+      loadKeys: async () => {
+        loads++;
+        return published;
+      },
+    });
+    await verifier.verify(await sign(first));
+    assert.equal(loads, 1);
+    published = [first.publicJwk, second.publicJwk];
+    // Within the interval an unknown kid does not trigger another fetch...
+    assert.match(await rejection(verifier.verify(await sign(second))), /unknown key/);
+    assert.equal(loads, 1);
+
+    const eager = createAccessTokenVerifier({
+      issuer: "skyros",
+      audience: "skyros",
+      minRefreshIntervalMs: 0,
+      loadKeys: async () => {
+        loads++;
+        return published;
+      },
+    });
+    published = [first.publicJwk];
+    await eager.verify(await sign(first));
+    published = [first.publicJwk, second.publicJwk];
+    // ...after it, the new key is fetched and the token verifies.
+    assert.deepEqual(await eager.verify(await sign(second, { role: "seller" })), {
+      userId: "user-1",
+      role: "seller",
+    });
+  });
+
+  test("bearer tokens are read from the authorization header", () => {
+    assert.equal(bearerToken("Bearer abc.def.ghi"), "abc.def.ghi");
+    assert.equal(bearerToken("bearer abc"), "abc");
+    assert.equal(bearerToken("Basic abc"), undefined);
+    assert.equal(bearerToken(null), undefined);
+  });
+});

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import {
+  aborted,
+  alreadyExists,
+  type DomainError,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  toPublicError,
+  unauthenticated,
+} from "../src/errors.ts";
+
+describe("toPublicError", () => {
+  test("each domain error kind gets its gRPC code", () => {
+    const cases: [DomainError, Code][] = [
+      [invalidArgument("name", "is required"), Code.InvalidArgument],
+      [notFound("no such product"), Code.NotFound],
+      [alreadyExists("taken"), Code.AlreadyExists],
+      [permissionDenied("sellers only"), Code.PermissionDenied],
+      [unauthenticated("no token"), Code.Unauthenticated],
+      [failedPrecondition("order is shipped"), Code.FailedPrecondition],
+      [aborted("try again"), Code.Aborted],
+    ];
+    for (const [error, code] of cases) {
+      const unexpected: unknown[] = [];
+      const publicError = toPublicError(error, (cause) => unexpected.push(cause));
+      assert.equal(publicError.code, code);
+      assert.equal(publicError.rawMessage, error.message);
+      assert.deepEqual(unexpected, []);
+    }
+  });
+
+  test("an invalid argument carries a BadRequest detail naming the field", () => {
+    const publicError = toPublicError(invalidArgument("items[0].quantity", "must be positive"), () => {});
+    const [detail] = publicError.findDetails(BadRequestSchema);
+    assert.equal(detail?.fieldViolations[0]?.field, "items[0].quantity");
+  });
+
+  test("anything unexpected becomes a bare Internal, and its cause is reported", () => {
+    const cause = new Error('relation "users" does not exist at 10.0.0.5');
+    const reported: unknown[] = [];
+    const publicError = toPublicError(cause, (error) => reported.push(error));
+    assert.equal(publicError.code, Code.Internal);
+    assert.equal(publicError.rawMessage, "internal error");
+    assert.deepEqual(reported, [cause]);
+  });
+
+  test("ConnectErrors (e.g. from a downstream call) pass unchanged", () => {
+    const downstream = new ConnectError("product service unavailable", Code.Unavailable);
+    assert.equal(
+      toPublicError(downstream, () => assert.fail()),
+      downstream,
+    );
+  });
+});
