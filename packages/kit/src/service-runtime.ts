@@ -4,7 +4,6 @@
  */
 import { join } from "node:path";
 import { createDatabase, type Sql } from "./database.ts";
-import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate, readMigrations } from "./migrations.ts";
 import { ensureServiceDatabase } from "./provisioning.ts";
@@ -21,6 +20,8 @@ export async function resolveDatabaseUrl(
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   if (config.databaseUrl !== undefined) return { url: config.databaseUrl, stop: async () => {} };
   logger.info({ port: config.embeddedPort }, "no database URL configured: starting an embedded PostgreSQL");
+  // Loaded only here: production images configure a database and do not ship it.
+  const { startEmbeddedPostgres } = await import("./embedded-postgres.ts");
   const embedded = await startEmbeddedPostgres({
     dataDir: join(config.embeddedDataDir, `${service}-pg`),
     port: config.embeddedPort,
