@@ -12,6 +12,12 @@ const config = loadConfigOrExit((env) => ({
   adminUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
   dataDir: envString(env, "SKYROS_DATA_DIR", ".skyros"),
   postgresPort: envPort(env, "SKYROS_PG_PORT", 55432),
+  ports: {
+    user: envPort(env, "USER_GRPC_PORT", 4011),
+    product: envPort(env, "PRODUCT_GRPC_PORT", 4022),
+    order: envPort(env, "ORDER_GRPC_PORT", 4033),
+    gateway: envPort(env, "GATEWAY_HTTP_PORT", 4000),
+  },
 }));
 
 const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
@@ -27,7 +33,7 @@ if (adminUrl === undefined) {
   stopPostgres = embedded.stop;
 }
 
-const system = await startSystem({ adminUrl, restart: true });
+const system = await startSystem({ adminUrl, ports: config.ports, restart: true });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

@@ -123,6 +123,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     });
     const startedAt = Date.now();
     processes.set(name, child);
+    output("launcher", `started ${name} (pid ${child.pid})`);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => output(name, line));
     }
