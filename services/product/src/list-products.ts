@@ -1,0 +1,65 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+/** ListProducts: anyone lists live products, newest first, filtered and paged. */
+import type { HandlerContext } from "@connectrpc/connect";
+import type {
+  ListProductsRequest,
+  ListProductsResponseSchema,
+} from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { invalidArgument } from "@skyros/kit/errors";
+import { type Page, resolvePage, takePage } from "@skyros/kit/paging";
+import { isUuid, requireId, requireIds, requireText } from "@skyros/kit/validation";
+import { optionalCaller } from "./caller.ts";
+import type { ProductContext } from "./context.ts";
+import { requireStorableText } from "./product-input.ts";
+import { withSellers } from "./product-message.ts";
+import type { ProductFilter } from "./store.ts";
+
+export const MAX_LIST_IDS = 100;
+const MAX_SEARCH_BYTES = 200;
+/** Legacy offsets make the database skip rows one by one; beyond this, page tokens are the way. */
+const MAX_OFFSET = 10_000;
+/** Latest instant PostgreSQL and a page token can both name (year 9999). */
+const MAX_CURSOR_TIME = Date.UTC(9999, 11, 31);
+
+/** The request's paging, with a cursor the store can use as is. */
+function requirePage(request: ListProductsRequest): Page {
+  const page = resolvePage(request);
+  const after = page.after;
+  if (after !== undefined) {
+    const time = after.createTime.getTime();
+    if (!isUuid(after.id) || !(time >= 0 && time <= MAX_CURSOR_TIME)) {
+      throw invalidArgument("pageToken", "is not a valid page token");
+    }
+  }
+  if (page.offset > MAX_OFFSET) throw invalidArgument("offset", `must be at most ${MAX_OFFSET}`);
+  return page;
+}
+
+function requireSearch(value: string): string | undefined {
+  const text = requireText(requireStorableText(value, "search"), "search", {
+    min: 0,
+    maxBytes: MAX_SEARCH_BYTES,
+  });
+  return text === "" ? undefined : text;
+}
+
+export async function listProducts(
+  ctx: ProductContext,
+  request: ListProductsRequest,
+  call: HandlerContext,
+): Promise<MessageInitShape<typeof ListProductsResponseSchema>> {
+  const caller = await optionalCaller(ctx.users.verifier, call.requestHeader);
+  const explicitSeller = request.sellerId === "" ? undefined : requireId(request.sellerId, "sellerId");
+  const filter: ProductFilter = {
+    // A seller who names no seller sees their own catalog, as the original API does.
+    sellerId: explicitSeller ?? (caller?.role === "seller" ? caller.userId : undefined),
+    search: requireSearch(request.search),
+  };
+  if (request.ids.length > 0) {
+    const records = await ctx.store.findProducts(requireIds(request.ids, "ids", MAX_LIST_IDS), filter);
+    return { result: await withSellers(ctx.users, ctx.logger, records), nextPageToken: "" };
+  }
+  const page = requirePage(request);
+  const { items, nextPageToken } = takePage(await ctx.store.listProducts(filter, page), page);
+  return { result: await withSellers(ctx.users, ctx.logger, items), nextPageToken };
+}

@@ -1,0 +1,44 @@
+/** Product records as the messages clients receive, with their sellers' profiles. */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Product, ProductSchema } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { type User, UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { DomainError } from "@skyros/kit/errors";
+import type { Logger } from "@skyros/kit/logger";
+import type { UserDirectory } from "@skyros/kit/user-directory";
+import type { ProductRecord } from "./store.ts";
+
+/** A product message; without a profile the seller carries only its id. */
+export function toProductMessage(record: ProductRecord, seller?: User): Product {
+  return create(ProductSchema, {
+    id: record.id,
+    name: record.name,
+    description: record.description,
+    price: record.price,
+    stock: record.stock,
+    seller: seller ?? create(UserSchema, { id: record.sellerId }),
+    createTime: timestampFromDate(record.createTime),
+    updateTime: timestampFromDate(record.updateTime),
+  });
+}
+
+/**
+ * Product messages with their sellers' profiles, fetched in one GetUsers call
+ * for the whole response.
+ */
+export async function withSellers(
+  users: UserDirectory,
+  logger: Logger,
+  records: readonly ProductRecord[],
+): Promise<Product[]> {
+  if (records.length === 0) return [];
+  let sellers: Map<string, User>;
+  try {
+    sellers = await users.usersByIds(records.map((record) => record.sellerId));
+  } catch (error) {
+    // The cause may name hosts and ports: log it, tell the client only what failed.
+    logger.warn({ err: error }, "fetching sellers from the user service failed");
+    throw new DomainError("unavailable", "seller profiles are unavailable; try again");
+  }
+  return records.map((record) => toProductMessage(record, sellers.get(record.sellerId)));
+}

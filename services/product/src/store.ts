@@ -1,0 +1,238 @@
+/** All SQL of the product service. */
+
+import type { Sql } from "@skyros/kit/database";
+import type { Page } from "@skyros/kit/paging";
+import type { ProductFields } from "./product-input.ts";
+import type { ProductChanges } from "./product-update.ts";
+import type { Reservation, ReservationFailure, StockLine } from "./stock-reservation.ts";
+
+/** A live product as stored. */
+export interface ProductRecord extends ProductFields {
+  readonly id: string;
+  readonly sellerId: string;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+}
+
+export interface NewProduct extends ProductFields {
+  readonly id: string;
+  readonly sellerId: string;
+}
+
+/** Filters of a product list; absent ones do not filter. */
+export interface ProductFilter {
+  readonly sellerId?: string | undefined;
+  /** Text the name or the description contains, case-insensitively. */
+  readonly search?: string | undefined;
+}
+
+/** Decides a reservation from the stock of the lines' live products. */
+export type ReservationPlanner = (
+  lines: readonly StockLine[],
+  shelf: ReadonlyMap<string, number>,
+) => ReservationFailure | undefined;
+
+export interface ProductStore {
+  insertProduct(product: NewProduct): Promise<ProductRecord>;
+  /** A live product, or undefined when it is unknown or deleted. */
+  findProduct(id: string): Promise<ProductRecord | undefined>;
+  /** The live products among `ids`, newest first. */
+  findProducts(ids: readonly string[], filter?: ProductFilter): Promise<ProductRecord[]>;
+  /** One page of live products, newest first: up to `page.size + 1` rows, so the caller sees if more follow. */
+  listProducts(filter: ProductFilter, page: Page): Promise<ProductRecord[]>;
+  /** Applies `changes` to a live product of `sellerId`; undefined when there is none. */
+  updateProduct(id: string, sellerId: string, changes: ProductChanges): Promise<ProductRecord | undefined>;
+  /** Soft-deletes a live product of `sellerId`; false when there is none. */
+  deleteProduct(id: string, sellerId: string): Promise<boolean>;
+  /**
+   * Reserves the lines for an order in one transaction, all or nothing, and
+   * records the outcome; when the order already has one, returns it and changes
+   * nothing. `plan` decides with the products' rows locked.
+   */
+  reserveStock(orderId: string, lines: readonly StockLine[], plan: ReservationPlanner): Promise<Reservation>;
+  /**
+   * Puts the units held for an order back on the shelf, once. For an order
+   * with no reservation it records a released tombstone. Returns the order's
+   * reservation afterwards.
+   */
+  releaseStock(orderId: string): Promise<Reservation>;
+}
+
+/** A LIKE pattern matching text that contains `text`, its wildcards taken literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+const productColumns = `id, seller_id as "sellerId", name, description, price, stock,
+  create_time as "createTime", update_time as "updateTime"`;
+
+interface ReservationRow {
+  status: "held" | "failed" | "released";
+  failure_reason: ReservationFailure["reason"] | null;
+  failure_product_id: string | null;
+  failure_requested: number | null;
+  failure_available: number | null;
+  hold_time: Date | null;
+}
+
+function toReservation(row: ReservationRow): Reservation {
+  if (row.status === "held") return { status: "held" };
+  if (row.status === "released") return { status: "released", returned: row.hold_time !== null };
+  const productId = row.failure_product_id ?? "";
+  const failure: ReservationFailure =
+    row.failure_reason === "insufficient_stock"
+      ? {
+          reason: "insufficient_stock",
+          productId,
+          requested: row.failure_requested ?? 0,
+          available: row.failure_available ?? 0,
+        }
+      : { reason: "not_found", productId };
+  return { status: "failed", failure };
+}
+
+/** The product service's store over a migrated database. */
+export function createProductStore(sql: Sql): ProductStore {
+  const columns = () => sql.unsafe(productColumns);
+
+  const filterConditions = (filter: ProductFilter) => {
+    const conditions = [sql`delete_time is null`];
+    if (filter.sellerId !== undefined) conditions.push(sql`seller_id = ${filter.sellerId}`);
+    if (filter.search !== undefined) {
+      const pattern = containsPattern(filter.search);
+      conditions.push(sql`(lower(name) like lower(${pattern}) or lower(description) like lower(${pattern}))`);
+    }
+    return conditions;
+  };
+  const where = (conditions: ReturnType<typeof filterConditions>) =>
+    conditions.reduce((all, condition) => sql`${all} and ${condition}`);
+
+  return {
+    async insertProduct(product) {
+      const [row] = await sql<ProductRecord[]>`
+        insert into products (id, seller_id, name, description, price, stock)
+        values (${product.id}, ${product.sellerId}, ${product.name}, ${product.description},
+                ${product.price}, ${product.stock})
+        returning ${columns()}`;
+      return row as ProductRecord;
+    },
+
+    async findProduct(id) {
+      const [row] = await sql<ProductRecord[]>`
+        select ${columns()} from products where id = ${id} and delete_time is null`;
+      return row;
+    },
+
+    async findProducts(ids, filter = {}) {
+      if (ids.length === 0) return [];
+      const conditions = [...filterConditions(filter), sql`id = any(${ids}::uuid[])`];
+      return sql<ProductRecord[]>`
+        select ${columns()} from products where ${where(conditions)}
+        order by create_time desc, id desc`;
+    },
+
+    async listProducts(filter, page) {
+      const conditions = filterConditions(filter);
+      if (page.after !== undefined) {
+        conditions.push(sql`(create_time, id) < (${page.after.createTime}, ${page.after.id}::uuid)`);
+      }
+      return sql<ProductRecord[]>`
+        select ${columns()} from products where ${where(conditions)}
+        order by create_time desc, id desc
+        limit ${page.size + 1} offset ${page.offset}`;
+    },
+
+    async updateProduct(id, sellerId, changes) {
+      const [row] = await sql<ProductRecord[]>`
+        update products set
+          name = coalesce(${changes.name ?? null}, name),
+          description = coalesce(${changes.description ?? null}, description),
+          price = coalesce(${changes.price ?? null}::bigint, price),
+          stock = coalesce(${changes.stock ?? null}::integer, stock),
+          update_time = now()
+        where id = ${id} and seller_id = ${sellerId} and delete_time is null
+        returning ${columns()}`;
+      return row;
+    },
+
+    async deleteProduct(id, sellerId) {
+      const rows = await sql`
+        update products set delete_time = now(), update_time = now()
+        where id = ${id} and seller_id = ${sellerId} and delete_time is null
+        returning 1`;
+      return rows.length > 0;
+    },
+
+    reserveStock(orderId, lines, plan) {
+      return sql.begin(async (tx): Promise<Reservation> => {
+        // The order's row first: a concurrent call with the same order id waits
+        // here until this transaction ends, then reads its outcome.
+        const [claimed] = await tx`
+          insert into reservations (order_id, status, hold_time) values (${orderId}, 'held', now())
+          on conflict (order_id) do nothing
+          returning 1`;
+        if (claimed === undefined) {
+          const [existing] = await tx<ReservationRow[]>`
+            select * from reservations where order_id = ${orderId}`;
+          return toReservation(existing as ReservationRow);
+        }
+        const ids = lines.map((line) => line.productId);
+        const quantities = lines.map((line) => line.quantity);
+        // Rows locked in id order, as every stock transaction does, so none deadlock.
+        const shelf = await tx<{ id: string; stock: number }[]>`
+          select id, stock from products
+          where id = any(${ids}::uuid[]) and delete_time is null
+          order by id for update`;
+        const failure = plan(lines, new Map(shelf.map((row) => [row.id, row.stock])));
+        if (failure !== undefined) {
+          await tx`
+            update reservations set status = 'failed', hold_time = null,
+              failure_reason = ${failure.reason}, failure_product_id = ${failure.productId},
+              failure_requested = ${failure.reason === "insufficient_stock" ? failure.requested : null},
+              failure_available = ${failure.reason === "insufficient_stock" ? failure.available : null}
+            where order_id = ${orderId}`;
+          return { status: "failed", failure };
+        }
+        const taken = await tx`
+          update products p set stock = p.stock - line.quantity
+          from unnest(${ids}::uuid[], ${quantities}::integer[]) as line (product_id, quantity)
+          where p.id = line.product_id and p.delete_time is null and p.stock >= line.quantity
+          returning p.id`;
+        if (taken.length !== lines.length) {
+          // Cannot happen with the rows locked; rolling back keeps all-or-nothing if it does.
+          throw new Error("stock changed under a row lock");
+        }
+        await tx`
+          insert into reservation_items (order_id, product_id, quantity)
+          select ${orderId}, product_id, quantity
+          from unnest(${ids}::uuid[], ${quantities}::integer[]) as line (product_id, quantity)`;
+        return { status: "held" };
+      });
+    },
+
+    releaseStock(orderId) {
+      return sql.begin(async (tx): Promise<Reservation> => {
+        const [tombstone] = await tx`
+          insert into reservations (order_id, status, release_time) values (${orderId}, 'released', now())
+          on conflict (order_id) do nothing
+          returning 1`;
+        if (tombstone !== undefined) return { status: "released", returned: false };
+        const [row] = await tx<ReservationRow[]>`
+          select * from reservations where order_id = ${orderId} for update`;
+        const reservation = toReservation(row as ReservationRow);
+        if (reservation.status !== "held") return reservation;
+        await tx`
+          select id from products
+          where id in (select product_id from reservation_items where order_id = ${orderId})
+          order by id for update`;
+        await tx`
+          update products p set stock = p.stock + item.quantity
+          from reservation_items item
+          where item.order_id = ${orderId} and p.id = item.product_id`;
+        await tx`
+          update reservations set status = 'released', release_time = now() where order_id = ${orderId}`;
+        return { status: "released", returned: true };
+      });
+    },
+  };
+}
