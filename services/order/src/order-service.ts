@@ -1,0 +1,83 @@
+/**
+ * The order service as a library: given its configuration and a database URL
+ * it migrates the database, connects to the user and product services, serves
+ * gRPC and runs the recovery loop.
+ */
+import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
+import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-client";
+import { startGrpcServer } from "@skyros/kit/grpc-server";
+import { ServingStatus } from "@skyros/kit/health";
+import type { Logger } from "@skyros/kit/logger";
+import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { createUserDirectory } from "@skyros/kit/user-directory";
+import type { OrderConfig } from "./config.ts";
+import type { OrderContext } from "./context.ts";
+import { createOrderHandlers } from "./handlers.ts";
+import { startRecovery } from "./recovery.ts";
+import { createStockService } from "./stock.ts";
+import { createOrderStore } from "./store.ts";
+
+export interface RunningOrderService {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the order service on config.host:config.port (0: any free port). */
+export async function startOrderService(
+  config: OrderConfig,
+  databaseUrl: string,
+  logger: Logger,
+): Promise<RunningOrderService> {
+  const sql = await openMigratedDatabase(databaseUrl, {
+    migrationsDir: new URL("../migrations", import.meta.url).pathname,
+    maxConnections: config.databasePoolMax,
+    applicationName: "skyros-order",
+    logger,
+  });
+  const products = createServiceClient(
+    ProductService,
+    createServiceTransport({
+      baseUrl: config.productServiceUrl,
+      timeoutMs: config.callTimeoutMs,
+      credential: config.serviceCredential,
+    }),
+  );
+  const ctx: OrderContext = {
+    store: createOrderStore(sql),
+    stock: createStockService(products, logger),
+    users: createUserDirectory({
+      userServiceUrl: config.userServiceUrl,
+      timeoutMs: config.callTimeoutMs,
+      serviceCredential: config.serviceCredential,
+      jwtIssuer: config.jwtIssuer,
+      jwtAudience: config.jwtAudience,
+    }),
+    logger,
+    idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
+    stockStepTimeoutMs: config.stockStepTimeoutMs,
+  };
+  const server = await startGrpcServer({
+    host: config.host,
+    port: config.port,
+    logger,
+    serviceCredential: config.serviceCredential,
+    serviceNames: [OrderService.typeName],
+    routes: (router) => router.service(OrderService, createOrderHandlers(ctx)),
+  });
+  const recovery = startRecovery(ctx, {
+    intervalMs: config.recoveryIntervalMs,
+    stepTimeoutMs: config.stockStepTimeoutMs,
+    reservationGiveUpMs: config.reservationGiveUpMs,
+  });
+  server.health.setAll(ServingStatus.SERVING);
+  logger.info({ port: server.port }, "order service serving");
+  return {
+    port: server.port,
+    async close() {
+      await server.close();
+      await recovery.stop();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/** All SQL of the order service. */
+import type { Role } from "@skyros/kit/auth";
+import type { Sql } from "@skyros/kit/database";
+import type { Cursor, Page } from "@skyros/kit/paging";
+import type { OrderLine } from "./order-building.ts";
+import type { OrderStatus } from "./order-status.ts";
+
+/** The saga's state of an order's reservation (see the migration). */
+export type StockState = "reserving" | "held" | "none" | "releasing" | "released";
+
+export interface OrderRecord {
+  readonly id: string;
+  readonly buyerId: string;
+  readonly sellerId: string;
+  readonly status: OrderStatus | "failed";
+  readonly stock: StockState;
+  readonly description: string;
+  readonly sourceAddress: string;
+  readonly destinationAddress: string;
+  readonly totalPrice: bigint;
+  readonly items: readonly OrderLine[];
+  /** For failed orders: the gRPC code name and message their request was answered with. */
+  readonly failureCode: string | null;
+  readonly failureMessage: string | null;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+}
+
+export interface NewOrder {
+  readonly id: string;
+  readonly buyerId: string;
+  readonly sellerId: string;
+  readonly description: string;
+  readonly sourceAddress: string;
+  readonly destinationAddress: string;
+  readonly totalPrice: bigint;
+  readonly items: readonly OrderLine[];
+}
+
+export interface IdempotencyRecord {
+  readonly requestHash: Buffer;
+  readonly orderId: string;
+}
+
+/** An order whose stock step the recovery loop must finish. */
+export interface UnfinishedOrder {
+  readonly id: string;
+  readonly stock: "reserving" | "releasing";
+  readonly items: readonly OrderLine[];
+  readonly createTime: Date;
+}
+
+export interface ListQuery {
+  readonly party: Role;
+  readonly userId: string;
+  readonly status: OrderStatus | undefined;
+  readonly page: Page;
+}
+
+export interface OrderStore {
+  /** The live (unexpired) record of a buyer's key. */
+  findIdempotencyKey(buyerId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Inserts an order as pending and reserving, with its key record when it has
+   * one, in one statement. "key-taken": the key is already in use (nothing inserted).
+   */
+  insertOrder(
+    order: NewOrder,
+    key: { key: string; requestHash: Buffer; ttlSeconds: number } | undefined,
+    stepTimeoutMs: number,
+  ): Promise<{ outcome: "inserted"; record: OrderRecord } | { outcome: "key-taken" }>;
+  findOrder(id: string): Promise<OrderRecord | undefined>;
+  /** reserving -> held; undefined when the order was not reserving. */
+  markHeld(id: string): Promise<OrderRecord | undefined>;
+  /** reserving -> failed with nothing held; undefined when the order was not reserving. */
+  markRefused(id: string, code: string, message: string): Promise<OrderRecord | undefined>;
+  /**
+   * Gives up a reservation that never got an answer: the order fails and its
+   * stock is to be released (in case the reservation did happen); its key is
+   * forgotten, so a retry places a new order. False when it was not reserving.
+   */
+  giveUp(id: string, stepTimeoutMs: number): Promise<boolean>;
+  /**
+   * Moves an order of `userId` (as `party`) from `from` to `to` if it is there
+   * and holds its stock; with `release`, its stock becomes releasing.
+   * Undefined when no such order was in `from`.
+   */
+  transition(
+    id: string,
+    party: Role,
+    userId: string,
+    change: { from: OrderStatus; to: OrderStatus; release: boolean },
+    stepTimeoutMs: number,
+  ): Promise<OrderRecord | undefined>;
+  /** releasing -> released. */
+  markReleased(id: string): Promise<void>;
+  /** The visible orders of a buyer or seller, newest first; reads page.size + 1 rows. */
+  listOrders(query: ListQuery): Promise<OrderRecord[]>;
+  /**
+   * Claims up to `limit` orders whose stock step is due, pushing their next
+   * attempt `leaseMs` ahead, so that other replicas skip them meanwhile.
+   */
+  claimUnfinished(limit: number, leaseMs: number): Promise<UnfinishedOrder[]>;
+  /** Deletes up to `limit` expired keys; returns how many. */
+  deleteExpiredKeys(limit: number): Promise<number>;
+}
+
+const orderColumns = `
+  id, buyer_id as "buyerId", seller_id as "sellerId", status, stock, description,
+  source_address as "sourceAddress", destination_address as "destinationAddress",
+  total_price as "totalPrice", items, failure_code as "failureCode",
+  failure_message as "failureMessage", create_time as "createTime", update_time as "updateTime"`;
+
+interface StoredLine {
+  readonly productId: string;
+  readonly name: string;
+  readonly unitPrice: string;
+  readonly quantity: number;
+}
+
+type OrderRow = Omit<OrderRecord, "items"> & { items: StoredLine[] };
+
+// jsonb has no 64-bit integers: unit prices are kept as decimal strings.
+const toStoredLines = (items: readonly OrderLine[]): StoredLine[] =>
+  items.map((line) => ({ ...line, unitPrice: line.unitPrice.toString() }));
+const fromStoredLines = (items: readonly StoredLine[]): OrderLine[] =>
+  items.map((line) => ({ ...line, unitPrice: BigInt(line.unitPrice) }));
+const toRecord = (row: OrderRow): OrderRecord => ({ ...row, items: fromStoredLines(row.items) });
+
+const visible = "status <> 'failed' and stock <> 'reserving'";
+
+/** The order service's store over a migrated database. */
+export function createOrderStore(sql: Sql): OrderStore {
+  const columns = sql.unsafe(orderColumns);
+  const after = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
+  const one = async (rows: Promise<OrderRow[]>) => {
+    const [row] = await rows;
+    return row === undefined ? undefined : toRecord(row);
+  };
+
+  return {
+    async findIdempotencyKey(buyerId, key) {
+      const [row] = await sql<IdempotencyRecord[]>`
+        select request_hash as "requestHash", order_id as "orderId" from idempotency_keys
+        where buyer_id = ${buyerId} and key = ${key} and expire_time > now()`;
+      return row;
+    },
+
+    async insertOrder(order, key, stepTimeoutMs) {
+      const values = sql`
+        ${order.id}::uuid, ${order.buyerId}::uuid, ${order.sellerId}::uuid, 'pending', 'reserving',
+        ${order.description}::text, ${order.sourceAddress}::text, ${order.destinationAddress}::text,
+        ${order.totalPrice.toString()}::bigint, ${sql.json(toStoredLines(order.items) as never)}::jsonb,
+        ${after(stepTimeoutMs)}`;
+      const insertColumns = sql`
+        id, buyer_id, seller_id, status, stock, description, source_address, destination_address,
+        total_price, items, next_attempt_time`;
+      const rows =
+        key === undefined
+          ? await sql<
+              OrderRow[]
+            >`insert into orders (${insertColumns}) values (${values}) returning ${columns}`
+          : // An expired record of the key is taken over; a live one stops the insert.
+            await sql<OrderRow[]>`
+              with claimed as (
+                insert into idempotency_keys (buyer_id, key, request_hash, order_id, expire_time)
+                values (${order.buyerId}, ${key.key}, ${key.requestHash}, ${order.id},
+                        now() + make_interval(secs => ${key.ttlSeconds}))
+                on conflict (buyer_id, key) do update
+                  set request_hash = excluded.request_hash, order_id = excluded.order_id,
+                      expire_time = excluded.expire_time
+                  where idempotency_keys.expire_time <= now()
+                returning 1
+              )
+              insert into orders (${insertColumns})
+              select ${values} where exists (select 1 from claimed)
+              returning ${columns}`;
+      const [row] = rows;
+      return row === undefined ? { outcome: "key-taken" } : { outcome: "inserted", record: toRecord(row) };
+    },
+
+    findOrder: (id) => one(sql<OrderRow[]>`select ${columns} from orders where id = ${id}`),
+
+    markHeld: (id) =>
+      one(sql<OrderRow[]>`
+        update orders set stock = 'held', next_attempt_time = null
+        where id = ${id} and stock = 'reserving' returning ${columns}`),
+
+    markRefused: (id, code, message) =>
+      one(sql<OrderRow[]>`
+        update orders set status = 'failed', stock = 'none', next_attempt_time = null,
+          failure_code = ${code}, failure_message = ${message}, update_time = now()
+        where id = ${id} and stock = 'reserving' returning ${columns}`),
+
+    async giveUp(id, stepTimeoutMs) {
+      const rows = await sql`
+        with failed as (
+          update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
+            failure_code = 'unavailable', failure_message = 'the order could not be placed', update_time = now()
+          where id = ${id} and stock = 'reserving' returning id, buyer_id
+        ), forgotten as (
+          delete from idempotency_keys k using failed
+          where k.buyer_id = failed.buyer_id and k.order_id = failed.id
+        )
+        select 1 from failed`;
+      return rows.length > 0;
+    },
+
+    transition: (id, party, userId, change, stepTimeoutMs) =>
+      one(sql<OrderRow[]>`
+        update orders set status = ${change.to}, update_time = now()
+          ${change.release ? sql`, stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)}` : sql``}
+        where id = ${id} and status = ${change.from} and stock = 'held'
+          and ${party === "buyer" ? sql`buyer_id` : sql`seller_id`} = ${userId}
+        returning ${columns}`),
+
+    async markReleased(id) {
+      await sql`
+        update orders set stock = 'released', next_attempt_time = null
+        where id = ${id} and stock = 'releasing'`;
+    },
+
+    async listOrders(query) {
+      const { page } = query;
+      const cursor: Cursor | undefined = page.after;
+      const rows = await sql<OrderRow[]>`
+        select ${columns} from orders
+        where ${query.party === "buyer" ? sql`buyer_id` : sql`seller_id`} = ${query.userId}
+          and ${sql.unsafe(visible)}
+          ${query.status === undefined ? sql`` : sql`and status = ${query.status}`}
+          ${cursor === undefined ? sql`` : sql`and (create_time, id) < (${cursor.createTime}, ${cursor.id}::uuid)`}
+        order by create_time desc, id desc
+        limit ${page.size + 1} offset ${page.offset}`;
+      return rows.map(toRecord);
+    },
+
+    async claimUnfinished(limit, leaseMs) {
+      const rows = await sql<(Omit<UnfinishedOrder, "items"> & { items: StoredLine[] })[]>`
+        update orders set next_attempt_time = ${after(leaseMs)}
+        where id in (
+          select id from orders
+          where stock in ('reserving', 'releasing') and next_attempt_time <= now()
+          order by next_attempt_time
+          limit ${limit}
+          for update skip locked)
+        returning id, stock, items, create_time as "createTime"`;
+      return rows.map((row) => ({ ...row, items: fromStoredLines(row.items) }));
+    },
+
+    async deleteExpiredKeys(limit) {
+      const rows = await sql`
+        delete from idempotency_keys where ctid in (
+          select ctid from idempotency_keys where expire_time <= now() limit ${limit})
+        returning 1`;
+      return rows.length;
+    },
+  };
+}
+
+/** Whether clients may see an order: not failed, and its reservation settled. */
+export function isVisible(order: OrderRecord): boolean {
+  return order.status !== "failed" && order.stock !== "reserving";
+}
