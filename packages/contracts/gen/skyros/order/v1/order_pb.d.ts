@@ -132,6 +132,9 @@ export declare type CreateOrderRequest = Message<"skyros.order.v1.CreateOrderReq
   destinationAddress: string;
 
   /**
+   * One to 50 lines, all of one seller's products. Lines naming the same
+   * product are merged into one line with the sum of their quantities.
+   *
    * @generated from field: repeated skyros.order.v1.OrderItemInput items = 3;
    */
   items: OrderItemInput[];
