@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DomainError } from "@skyros/kit/errors";
+import { planReservation, requireStockLines } from "../src/stock-reservation.ts";
+import { containsPattern } from "../src/store.ts";
+
+const a = "00000000-0000-4000-8000-00000000000a";
+const b = "00000000-0000-4000-8000-00000000000b";
+
+const fieldOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof DomainError);
+    return error.field;
+  }
+  assert.fail("expected an error");
+};
+
+describe("stock lines", () => {
+  test("are merged by product and sorted by product id", () => {
+    assert.deepEqual(
+      requireStockLines([
+        { productId: b, quantity: 1 },
+        { productId: a.toUpperCase(), quantity: 2 },
+        { productId: a, quantity: 3 },
+      ]),
+      [
+        { productId: a, quantity: 5 },
+        { productId: b, quantity: 1 },
+      ],
+    );
+  });
+
+  test("must be there, with ids and positive quantities", () => {
+    assert.equal(
+      fieldOf(() => requireStockLines([])),
+      "items",
+    );
+    assert.equal(
+      fieldOf(() => requireStockLines([{ productId: a, quantity: 0 }])),
+      "items.quantity",
+    );
+    assert.equal(
+      fieldOf(() => requireStockLines([{ productId: "a", quantity: 1 }])),
+      "items.productId",
+    );
+    assert.equal(
+      fieldOf(() =>
+        requireStockLines([
+          { productId: a, quantity: 2 ** 31 - 1 },
+          { productId: a, quantity: 1 },
+        ]),
+      ),
+      "items.quantity",
+    );
+  });
+});
+
+describe("reservation plans", () => {
+  test("hold when every line fits", () => {
+    const shelf = new Map([
+      [a, 2],
+      [b, 1],
+    ]);
+    assert.equal(
+      planReservation(
+        [
+          { productId: a, quantity: 2 },
+          { productId: b, quantity: 1 },
+        ],
+        shelf,
+      ),
+      undefined,
+    );
+  });
+
+  test("name the first line, in id order, that does not fit", () => {
+    const lines = [
+      { productId: a, quantity: 3 },
+      { productId: b, quantity: 1 },
+    ];
+    assert.deepEqual(planReservation(lines, new Map([[a, 2]])), {
+      reason: "insufficient_stock",
+      productId: a,
+      requested: 3,
+      available: 2,
+    });
+    assert.deepEqual(planReservation(lines, new Map([[a, 5]])), { reason: "not_found", productId: b });
+  });
+});
+
+describe("search patterns", () => {
+  test("take LIKE wildcards and the escape character literally", () => {
+    assert.equal(containsPattern("lamp"), "%lamp%");
+    assert.equal(containsPattern("100%"), "%100\\%%");
+    assert.equal(containsPattern("a_b"), "%a\\_b%");
+    assert.equal(containsPattern("c:\\x"), "%c:\\\\x%");
+  });
+});

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  PreconditionFailureSchema,
+  ResourceInfoSchema,
+} from "@skyros/contracts/google/rpc/error_details_pb.js";
+import {
+  as,
+  internal,
+  type ProductTestSystem,
+  rejects,
+  startProductTestSystem,
+  type TestUser,
+} from "./fixture.ts";
+
+let system: ProductTestSystem;
+let seller: TestUser;
+
+before(async () => {
+  system = await startProductTestSystem("product_stock");
+  seller = await system.register("seller");
+});
+
+after(async () => {
+  await system?.close();
+});
+
+const newProduct = async (stock: number) =>
+  (await system.products.createProduct({ name: "Widget", description: "", price: 100n, stock }, as(seller)))
+    .id;
+const stockOf = async (id: string) => {
+  const [row] = await system.sql<{ stock: number }[]>`select stock from products where id = ${id}`;
+  return row?.stock;
+};
+const heldFor = async (productId: string) => {
+  const [row] = await system.sql<{ units: bigint | null }[]>`
+    select sum(item.quantity) as units from reservation_items item
+    join reservations r using (order_id)
+    where item.product_id = ${productId} and r.status = 'held'`;
+  return Number(row?.units ?? 0);
+};
+const reserve = (orderId: string, items: { productId: string; quantity: number }[]) =>
+  system.products.reserveStock({ orderId, items }, internal);
+const release = (orderId: string) => system.products.releaseStock({ orderId }, internal);
+
+describe("ReserveStock", () => {
+  test("takes every line's units in one go", async () => {
+    const [a, b] = [await newProduct(5), await newProduct(3)];
+    await reserve(randomUUID(), [
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 3 },
+    ]);
+    assert.equal(await stockOf(a), 3);
+    assert.equal(await stockOf(b), 0);
+  });
+
+  test("lines of one product are merged", async () => {
+    const a = await newProduct(5);
+    const orderId = randomUUID();
+    await reserve(orderId, [
+      { productId: a, quantity: 2 },
+      { productId: a.toUpperCase(), quantity: 2 },
+    ]);
+    assert.equal(await stockOf(a), 1);
+    const items = await system.sql`select quantity from reservation_items where order_id = ${orderId}`;
+    assert.deepEqual(
+      items.map((item) => item.quantity),
+      [4],
+    );
+  });
+
+  test("not enough stock: FailedPrecondition naming the product, nothing taken, same answer on repeat", async () => {
+    const [a, b] = [await newProduct(5), await newProduct(1)];
+    const orderId = randomUUID();
+    const items = [
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 2 },
+    ];
+    const error = await rejects(reserve(orderId, items), Code.FailedPrecondition);
+    assert.match(error.rawMessage, new RegExp(b));
+    const [detail] = error.findDetails(PreconditionFailureSchema);
+    assert.deepEqual(
+      detail?.violations.map((v) => [v.type, v.subject]),
+      [["STOCK", `products/${b}`]],
+    );
+    assert.equal(await stockOf(a), 5);
+    assert.equal(await stockOf(b), 1);
+    // Even once stock arrives, the order's outcome stays what it was.
+    await system.products.updateProduct({ id: b, stock: 10 }, as(seller));
+    const again = await rejects(reserve(orderId, items), Code.FailedPrecondition);
+    assert.equal(again.rawMessage, error.rawMessage);
+    assert.equal(await stockOf(a), 5);
+    assert.equal(await stockOf(b), 10);
+  });
+
+  test("an unknown or deleted product: NotFound, nothing taken, same answer on repeat", async () => {
+    const a = await newProduct(5);
+    const gone = await newProduct(5);
+    await system.products.deleteProduct({ id: gone }, as(seller));
+    const orderId = randomUUID();
+    const items = [
+      { productId: a, quantity: 1 },
+      { productId: gone, quantity: 1 },
+    ];
+    const error = await rejects(reserve(orderId, items), Code.NotFound);
+    assert.equal(error.findDetails(ResourceInfoSchema)[0]?.resourceName, gone);
+    await rejects(reserve(orderId, items), Code.NotFound);
+    await rejects(reserve(randomUUID(), [{ productId: randomUUID(), quantity: 1 }]), Code.NotFound);
+    assert.equal(await stockOf(a), 5);
+  });
+
+  test("bad requests are InvalidArgument naming the field", async () => {
+    const a = await newProduct(5);
+    await rejects(reserve("nope", [{ productId: a, quantity: 1 }]), Code.InvalidArgument, "orderId");
+    await rejects(reserve(randomUUID(), []), Code.InvalidArgument, "items");
+    await rejects(
+      reserve(randomUUID(), [{ productId: a, quantity: 0 }]),
+      Code.InvalidArgument,
+      "items.quantity",
+    );
+    await rejects(
+      reserve(randomUUID(), [{ productId: "x", quantity: 1 }]),
+      Code.InvalidArgument,
+      "items.productId",
+    );
+    assert.equal(await stockOf(a), 5);
+  });
+
+  test("40 concurrent orders for one product with 10 units: exactly 10 units taken", async () => {
+    const a = await newProduct(10);
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () => reserve(randomUUID(), [{ productId: a, quantity: 1 }])),
+    );
+    const held = results.filter((result) => result.status === "fulfilled").length;
+    for (const result of results) {
+      if (result.status === "rejected") {
+        assert.equal(Code[ConnectError.from(result.reason).code], Code[Code.FailedPrecondition]);
+      }
+    }
+    assert.equal(held, 10);
+    assert.equal(await stockOf(a), 0);
+    assert.equal(await heldFor(a), 10);
+  });
+
+  test("concurrent orders of mixed sizes over two products, lines in either order: totals exact", async () => {
+    const [a, b] = [await newProduct(25), await newProduct(25)];
+    const orders = Array.from({ length: 40 }, (_, i) => {
+      const lines = [
+        { productId: a, quantity: 1 + (i % 3) },
+        { productId: b, quantity: 1 + ((i + 1) % 3) },
+      ];
+      return i % 2 === 0 ? lines : lines.reverse();
+    });
+    await Promise.allSettled(orders.map((items) => reserve(randomUUID(), items)));
+    for (const product of [a, b]) {
+      const stock = (await stockOf(product)) ?? -1;
+      assert.ok(stock >= 0);
+      assert.equal(stock + (await heldFor(product)), 25);
+    }
+  });
+
+  test("the same order id from 20 concurrent callers is reserved once", async () => {
+    const a = await newProduct(10);
+    const orderId = randomUUID();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => reserve(orderId, [{ productId: a, quantity: 3 }])),
+    );
+    assert.ok(results.every((result) => result.status === "fulfilled"));
+    assert.equal(await stockOf(a), 7);
+    await reserve(orderId, [{ productId: a, quantity: 3 }]);
+    assert.equal(await stockOf(a), 7);
+  });
+});
+
+describe("ReleaseStock", () => {
+  test("puts exactly the held units back, once", async () => {
+    const [a, b] = [await newProduct(10), await newProduct(10)];
+    const orderId = randomUUID();
+    await reserve(orderId, [
+      { productId: a, quantity: 4 },
+      { productId: b, quantity: 1 },
+    ]);
+    assert.equal((await release(orderId)).released, true);
+    assert.equal(await stockOf(a), 10);
+    assert.equal(await stockOf(b), 10);
+    assert.equal((await release(orderId)).released, true);
+    assert.equal(await stockOf(a), 10);
+    // Once released, the order cannot take stock again.
+    await rejects(reserve(orderId, [{ productId: a, quantity: 4 }]), Code.FailedPrecondition);
+    assert.equal(await stockOf(a), 10);
+  });
+
+  test("20 concurrent releases of one order put the units back once", async () => {
+    const a = await newProduct(10);
+    const orderId = randomUUID();
+    await reserve(orderId, [{ productId: a, quantity: 6 }]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => release(orderId)));
+    assert.ok(results.every((result) => result.released));
+    assert.equal(await stockOf(a), 10);
+  });
+
+  test("a deleted product still gets its units back", async () => {
+    const a = await newProduct(10);
+    const orderId = randomUUID();
+    await reserve(orderId, [{ productId: a, quantity: 6 }]);
+    await system.products.deleteProduct({ id: a }, as(seller));
+    assert.equal((await release(orderId)).released, true);
+    assert.equal(await stockOf(a), 10);
+  });
+
+  test("a failed reservation has nothing to release", async () => {
+    const a = await newProduct(1);
+    const orderId = randomUUID();
+    await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+    assert.equal((await release(orderId)).released, false);
+    assert.equal(await stockOf(a), 1);
+    await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+  });
+
+  test("a release before its reservation leaves a tombstone: the late reservation takes nothing", async () => {
+    const a = await newProduct(10);
+    const orderId = randomUUID();
+    assert.equal((await release(orderId)).released, false);
+    const error = await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+    const [detail] = error.findDetails(PreconditionFailureSchema);
+    assert.deepEqual(
+      detail?.violations.map((v) => [v.type, v.subject]),
+      [["RESERVATION", `orders/${orderId}`]],
+    );
+    assert.equal(await stockOf(a), 10);
+    assert.equal((await release(orderId)).released, false);
+  });
+
+  test("reserve and release of one order racing: the stock matches the outcome", async () => {
+    for (let round = 0; round < 10; round++) {
+      const a = await newProduct(10);
+      const orderId = randomUUID();
+      const calls = Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0 ? reserve(orderId, [{ productId: a, quantity: 4 }]) : release(orderId),
+      );
+      await Promise.allSettled(calls);
+      const [row] = await system.sql<{ status: string }[]>`
+        select status from reservations where order_id = ${orderId}`;
+      assert.equal(await stockOf(a), row?.status === "held" ? 6 : 10);
+      await release(orderId);
+      assert.equal(await stockOf(a), 10);
+    }
+  });
+
+  test("a malformed order id is InvalidArgument", async () => {
+    await rejects(release("nope"), Code.InvalidArgument, "orderId");
+  });
+});
