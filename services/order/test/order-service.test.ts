@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import type { Order } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { IDEMPOTENCY_KEY_REUSED } from "../src/idempotency.ts";
 import { auth, eventually, type OrderTestBed, registerUser, rejects, startOrderTestBed } from "./fixture.ts";
 
@@ -317,7 +318,7 @@ describe("reads", () => {
   test("lists are the caller's, newest first, filtered and paged", async () => {
     const shopper = await registerUser(bed, "buyer");
     const lamp = await newProduct(10);
-    const placed = [];
+    const placed: Order[] = [];
     for (let i = 0; i < 5; i++) placed.push(await place([{ productId: lamp, quantity: 1 }], shopper));
     await bed.orders.cancelOrder({ orderId: placed[1]?.id as string }, auth(shopper.token));
 
