@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { Code } from "@connectrpc/connect";
+import type { Sql } from "@skyros/kit/database";
+import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { createTestDatabase, testLogger } from "@skyros/kit/testing";
+import type { UserDirectory } from "@skyros/kit/user-directory";
+import type { OrderContext } from "../src/context.ts";
+import { startRecovery } from "../src/recovery.ts";
+import type { ReserveOutcome, StockService } from "../src/stock.ts";
+import { createOrderStore, type NewOrder, type OrderStore } from "../src/store.ts";
+
+// The recovery loop against a real database and a scripted product service.
+let database: { url: string; drop: () => Promise<void> };
+let sql: Sql;
+let store: OrderStore;
+
+before(async () => {
+  database = await createTestDatabase("order_recovery");
+  sql = await openMigratedDatabase(database.url, {
+    migrationsDir: new URL("../migrations", import.meta.url).pathname,
+    maxConnections: 4,
+    applicationName: "order-recovery-test",
+    logger: testLogger("order"),
+  });
+  store = createOrderStore(sql);
+});
+
+after(async () => {
+  await sql?.end();
+  await database?.drop();
+});
+
+interface ScriptedStock extends StockService {
+  readonly calls: string[];
+  reserveAnswer: (orderId: string) => ReserveOutcome;
+  releaseFails: boolean;
+}
+
+function scriptedStock(): ScriptedStock {
+  const stock: ScriptedStock = {
+    calls: [],
+    reserveAnswer: () => ({ kind: "held" }),
+    releaseFails: false,
+    async products() {
+      return new Map();
+    },
+    async reserve(orderId) {
+      stock.calls.push(`reserve ${orderId}`);
+      return stock.reserveAnswer(orderId);
+    },
+    async release(orderId) {
+      stock.calls.push(`release ${orderId}`);
+      if (stock.releaseFails) throw new Error("product service down");
+    },
+  };
+  return stock;
+}
+
+const context = (stock: StockService): OrderContext => ({
+  store,
+  stock,
+  users: {} as UserDirectory,
+  logger: testLogger("order"),
+  idempotencyKeyTtlSeconds: 60,
+  stockStepTimeoutMs: 0,
+});
+
+const newOrder = (): NewOrder => ({
+  id: randomUUID(),
+  buyerId: randomUUID(),
+  sellerId: randomUUID(),
+  description: "",
+  sourceAddress: "a",
+  destinationAddress: "b",
+  totalPrice: 300n,
+  items: [{ productId: randomUUID(), name: "Lamp", unitPrice: 100n, quantity: 3 }],
+});
+
+const insert = async (key?: string) => {
+  const order = newOrder();
+  const inserted = await store.insertOrder(
+    order,
+    key === undefined ? undefined : { key, requestHash: Buffer.alloc(32), ttlSeconds: 60 },
+    0,
+  );
+  assert.equal(inserted.outcome, "inserted");
+  return order;
+};
+
+const stateOf = async (id: string) => {
+  const order = await store.findOrder(id);
+  return `${order?.status}/${order?.stock}`;
+};
+
+const options = { intervalMs: 60_000, stepTimeoutMs: 0, reservationGiveUpMs: 60_000 };
+
+describe("recovery", () => {
+  test("a reserving order is reserved again: held, or failed with nothing held", async () => {
+    const stock = scriptedStock();
+    const held = await insert();
+    const refused = await insert();
+    const unanswered = await insert();
+    stock.reserveAnswer = (id) =>
+      id === held.id
+        ? { kind: "held" }
+        : id === refused.id
+          ? { kind: "refused", code: Code.FailedPrecondition, message: "not enough stock" }
+          : { kind: "unknown" };
+    const recovery = startRecovery(context(stock), options);
+    await recovery.stop();
+    assert.equal(await stateOf(held.id), "pending/held");
+    assert.equal(await stateOf(refused.id), "failed/none");
+    assert.equal((await store.findOrder(refused.id))?.failureCode, "FailedPrecondition");
+    assert.equal(await stateOf(unanswered.id), "pending/reserving");
+    assert.ok(stock.calls.includes(`reserve ${unanswered.id}`));
+
+    stock.reserveAnswer = () => ({ kind: "held" });
+    await startRecovery(context(stock), options).stop();
+    assert.equal(await stateOf(unanswered.id), "pending/held");
+  });
+
+  test("a reservation never confirmed is given up: released first, then failed, its key forgotten", async () => {
+    const stock = scriptedStock();
+    stock.reserveAnswer = () => ({ kind: "unknown" });
+    const key = `key-${randomUUID()}`;
+    const order = await insert(key);
+    const recovery = startRecovery(context(stock), { ...options, reservationGiveUpMs: 0 });
+    await recovery.stop();
+    assert.deepEqual(
+      stock.calls.filter((call) => call.endsWith(order.id)),
+      [`release ${order.id}`],
+    );
+    assert.equal(await stateOf(order.id), "failed/released");
+    assert.equal(await store.findIdempotencyKey(order.buyerId, key), undefined);
+  });
+
+  test("a release that failed is repeated until confirmed", async () => {
+    const stock = scriptedStock();
+    const order = await insert();
+    await store.markHeld(order.id);
+    const cancelled = await store.transition(
+      order.id,
+      "buyer",
+      order.buyerId,
+      { from: "pending", to: "cancelled", release: true },
+      0,
+    );
+    assert.equal(cancelled?.stock, "releasing");
+    stock.releaseFails = true;
+    await startRecovery(context(stock), options).stop();
+    assert.equal(await stateOf(order.id), "cancelled/releasing");
+    stock.releaseFails = false;
+    await startRecovery(context(stock), options).stop();
+    assert.equal(await stateOf(order.id), "cancelled/released");
+    await startRecovery(context(stock), options).stop();
+    assert.equal(stock.calls.filter((call) => call === `release ${order.id}`).length, 2);
+  });
+
+  test("two loops side by side never work on one order at once", async () => {
+    const stock = scriptedStock();
+    const orders = await Promise.all(Array.from({ length: 30 }, () => insert()));
+    const ctx = context(stock);
+    const leased = { ...options, stepTimeoutMs: 60_000 };
+    await Promise.all([startRecovery(ctx, leased).stop(), startRecovery(ctx, leased).stop()]);
+    for (const order of orders) {
+      assert.equal(stock.calls.filter((call) => call === `reserve ${order.id}`).length, 1);
+      assert.equal(await stateOf(order.id), "pending/held");
+    }
+  });
+
+  test("expired keys are deleted", async () => {
+    const order = newOrder();
+    await store.insertOrder(order, { key: "short-lived", requestHash: Buffer.alloc(32), ttlSeconds: 0 }, 0);
+    assert.equal(await store.findIdempotencyKey(order.buyerId, "short-lived"), undefined);
+    await startRecovery(context(scriptedStock()), options).stop();
+    const [row] = await sql`select count(*)::int as n from idempotency_keys where key = 'short-lived'`;
+    assert.equal(row?.n, 0);
+  });
+});
