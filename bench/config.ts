@@ -1,0 +1,41 @@
+/**
+ * The benchmark's settings, read once from the environment: run length, load,
+ * catalog size, profiling, and the PostgreSQL server to use.
+ */
+import { type Env, envBool, envInt, envOptionalUrl } from "@skyros/kit/config";
+
+export interface BenchConfig {
+  /** Length of each measured scenario. */
+  readonly durationSeconds: number;
+  /** Concurrent connections (HTTP/1.1 for REST, in-flight calls for gRPC). */
+  readonly connections: number;
+  /** Warm-up before each scenario, not measured. */
+  readonly warmupSeconds: number;
+  readonly users: number;
+  readonly sellers: number;
+  readonly products: number;
+  /** How many users are registered through the API (the rest are inserted with SQL). */
+  readonly registeredUsers: number;
+  /** Run the services with the V8 CPU profiler. */
+  readonly profile: boolean;
+  /** A PostgreSQL superuser URL; unset: an embedded server in a temporary folder. */
+  readonly databaseUrl: string | undefined;
+}
+
+/** Reads the benchmark's settings; a bad value throws a ConfigError naming its variable. */
+export function readBenchConfig(env: Env): BenchConfig {
+  const durationSeconds = envInt(env, "BENCH_DURATION_SECONDS", 15, 1, 600);
+  const users = envInt(env, "BENCH_USERS", 1_000, 4, 1_000_000);
+  const sellers = envInt(env, "BENCH_SELLERS", Math.max(2, Math.round(users / 20)), 1, users - 1);
+  return {
+    durationSeconds,
+    connections: envInt(env, "BENCH_CONNECTIONS", 32, 1, 1_000),
+    warmupSeconds: envInt(env, "BENCH_WARMUP_SECONDS", Math.min(3, durationSeconds), 0, 60),
+    users,
+    sellers,
+    products: envInt(env, "BENCH_PRODUCTS", 10_000, 2 * sellers, 10_000_000),
+    registeredUsers: envInt(env, "BENCH_REGISTERED_USERS", users, 2, users),
+    profile: envBool(env, "BENCH_PROFILE", false),
+    databaseUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * One measured run of a load: its throughput, latency percentiles, failures, and
+ * the CPU each process spent per request served.
+ */
+import { type CpuTarget, sampleCpu } from "./cpu.ts";
+
+/** What a load generator reports about one run. */
+export interface LoadOutcome {
+  /** Responses received (any status). */
+  readonly requests: number;
+  readonly durationSeconds: number;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number };
+  /** Responses by status (HTTP code, or gRPC code name). */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Responses that were not a success. */
+  readonly failures: number;
+  /** Connection errors and timeouts (no response at all). */
+  readonly errors: number;
+}
+
+export interface ScenarioResult extends LoadOutcome {
+  readonly name: string;
+  readonly description: string;
+  readonly connections: number;
+  /** The rate asked for, when the load was rate-limited. */
+  readonly targetRate?: number;
+  readonly requestsPerSecond: number;
+  /** Microseconds of CPU (user + system) per request, by process; null when it could not be read. */
+  readonly cpuMicrosPerRequest: Readonly<Record<string, number | null>>;
+}
+
+/** Runs `load` and measures the CPU time every target spends meanwhile. */
+export async function measure(
+  scenario: { name: string; description: string; connections: number; targetRate?: number },
+  targets: readonly CpuTarget[],
+  load: () => Promise<LoadOutcome>,
+): Promise<ScenarioResult> {
+  const before = sampleCpu(targets);
+  const outcome = await load();
+  const after = sampleCpu(targets);
+  const cpuMicrosPerRequest: Record<string, number | null> = {};
+  for (const target of targets) {
+    const start = before.get(target.name);
+    const end = after.get(target.name);
+    cpuMicrosPerRequest[target.name] =
+      start === undefined || end === undefined || outcome.requests === 0
+        ? null
+        : Math.round(((end - start) * 1e6) / outcome.requests);
+  }
+  return {
+    ...scenario,
+    ...outcome,
+    requestsPerSecond: Math.round(outcome.requests / outcome.durationSeconds),
+    cpuMicrosPerRequest,
+  };
+}

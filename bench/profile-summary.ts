@@ -1,0 +1,103 @@
+/**
+ * Prints where a process spent its CPU, from a V8 .cpuprofile (node --cpu-prof):
+ * the top functions by self time, and self time by package or project folder.
+ *
+ *   node bench/profile-summary.ts bench/results/profiles/gateway.cpuprofile [top=25]
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+export interface SelfTime {
+  readonly label: string;
+  readonly ms: number;
+  readonly percent: number;
+}
+
+export interface ProfileSummary {
+  /** Sampled time, idle excluded. */
+  readonly busyMs: number;
+  readonly functions: readonly SelfTime[];
+  readonly modules: readonly SelfTime[];
+}
+
+/** Where a script lives: `pkg:<npm package>`, `node:<builtin>`, or its path inside the project. */
+function moduleOf(url: string): string {
+  if (url === "") return "(native/V8)";
+  if (url.startsWith("node:")) return url;
+  const packages = url.split("/node_modules/");
+  if (packages.length > 1) {
+    const rest = (packages.at(-1) ?? "").split("/");
+    return `pkg:${rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  const path = url.replace(/^file:\/\//, "");
+  const inProject = /\/(services\/[^/]+|packages\/[^/]+|bench|scripts)\/(.*)$/.exec(path);
+  return inProject ? `${inProject[1]}/${inProject[2]}` : path;
+}
+
+const sorted = (totals: Map<string, number>, busy: number, top: number): SelfTime[] =>
+  [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([label, us]) => ({
+      label,
+      ms: Math.round(us / 100) / 10,
+      percent: Math.round((us / busy) * 1000) / 10,
+    }));
+
+/** Self time by function and by module, from the profile's samples. */
+export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const functions = new Map<string, number>();
+  const modules = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)?.callFrame;
+    // A sample's time is the delta to the next one.
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    if (frame === undefined || frame.functionName === "(idle)") return;
+    busy += us;
+    const module = moduleOf(frame.url);
+    const label = `${frame.functionName || "(anonymous)"} ${module}${frame.url ? `:${frame.lineNumber + 1}` : ""}`;
+    functions.set(label, (functions.get(label) ?? 0) + us);
+    modules.set(module, (modules.get(module) ?? 0) + us);
+  });
+  return {
+    busyMs: Math.round(busy / 1000),
+    functions: sorted(functions, busy, top),
+    modules: sorted(modules, busy, top),
+  };
+}
+
+/** The summary as text. */
+export function formatProfileSummary(name: string, summary: ProfileSummary): string {
+  const row = (t: SelfTime) =>
+    `  ${t.percent.toFixed(1).padStart(5)}%  ${t.ms.toFixed(1).padStart(9)} ms  ${t.label}`;
+  return [
+    `${name}: ${summary.busyMs} ms busy`,
+    "top functions by self time:",
+    ...summary.functions.map(row),
+    "self time by module:",
+    ...summary.modules.map(row),
+  ].join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [file, top] = process.argv.slice(2);
+  if (file === undefined) {
+    process.stderr.write("usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n");
+    process.exit(2);
+  }
+  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  process.stdout.write(`${formatProfileSummary(file, summarizeProfile(profile, Number(top ?? 25)))}\n`);
+}

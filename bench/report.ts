@@ -1,0 +1,131 @@
+/**
+ * The benchmark's verdict: each scenario's figures, its ratio to the hop-free
+ * reference, the targets for this machine, as a table and as JSON.
+ */
+import type { ScenarioResult } from "./measure.ts";
+import type { StockInvariantReport } from "./stock-invariant.ts";
+
+export interface Target {
+  readonly name: string;
+  readonly goal: string;
+  readonly value: number | null;
+  /** null when a scenario it needs did not run. */
+  readonly met: boolean | null;
+}
+
+/** Which scenario each system scenario is compared with. */
+export const BASELINES: Readonly<Record<string, string>> = {
+  "a-product-by-id": "ref-a-product-by-id",
+  "c-create-order": "ref-c-create-order",
+  "grpc-a-product-by-id": "ref-a-product-by-id",
+};
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
+
+/** The ratio of a scenario's req/s to its baseline's, when both ran. */
+export function ratioToBaseline(results: readonly ScenarioResult[], name: string): number | null {
+  const find = (n: string | undefined) => results.find((r) => r.name === n)?.requestsPerSecond;
+  return ratio(find(name), find(BASELINES[name]));
+}
+
+/** The targets of issue #6 for a two-core machine, judged on one run's results. */
+export function judgeTargets(results: readonly ScenarioResult[]): Target[] {
+  const get = (name: string) => results.find((r) => r.name === name);
+  const a = get("a-product-by-id");
+  const grpc = get("grpc-a-product-by-id");
+  const half = get("c-create-order-half-rate");
+  const readRatio = ratioToBaseline(results, "a-product-by-id");
+  const orderRatio = ratioToBaseline(results, "c-create-order");
+  const gatewayShare = ratio(a?.requestsPerSecond, grpc?.requestsPerSecond);
+  const gatewayCost = gatewayShare === null ? null : Math.round((1 - gatewayShare) * 1000) / 1000;
+  const unexpected = results.reduce((sum, r) => sum + r.failures + r.errors, 0);
+  return [
+    {
+      name: "(a) vs reference",
+      goal: ">= 0.5",
+      value: readRatio,
+      met: readRatio === null ? null : readRatio >= 0.5,
+    },
+    {
+      name: "gateway cost (1 - REST/gRPC)",
+      goal: "<= 0.20",
+      value: gatewayCost,
+      met: gatewayCost === null ? null : gatewayCost <= 0.2,
+    },
+    {
+      name: "(c) vs reference",
+      goal: ">= 0.33",
+      value: orderRatio,
+      met: orderRatio === null ? null : orderRatio >= 0.33,
+    },
+    {
+      name: "(c) p99 at half peak (ms)",
+      goal: "< 50",
+      value: half?.latencyMs.p99 ?? null,
+      met: half === undefined ? null : half.latencyMs.p99 < 50,
+    },
+    {
+      name: "non-2xx and errors",
+      goal: "= 0",
+      value: unexpected,
+      met: results.length === 0 ? null : unexpected === 0,
+    },
+  ];
+}
+
+const pad = (text: string, width: number) =>
+  text.length >= width ? text : " ".repeat(width - text.length) + text;
+
+/** The results as a fixed-width table (CPU in µs of CPU time per request, by process). */
+export function formatTable(
+  results: readonly ScenarioResult[],
+  targets: readonly Target[],
+  invariant: readonly { after: string; report: StockInvariantReport }[],
+): string {
+  const processes = [...new Set(results.flatMap((r) => Object.keys(r.cpuMicrosPerRequest)))];
+  const header = [
+    "scenario",
+    "req/s",
+    "x base",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "non2xx",
+    "errors",
+    ...processes.map((p) => `${p} µs`),
+  ];
+  const rows = results.map((r) => [
+    r.name,
+    String(r.requestsPerSecond),
+    String(ratioToBaseline(results, r.name) ?? "-"),
+    r.latencyMs.p50.toFixed(1),
+    r.latencyMs.p90.toFixed(1),
+    r.latencyMs.p99.toFixed(1),
+    String(r.failures),
+    String(r.errors),
+    ...processes.map((p) => {
+      const value = r.cpuMicrosPerRequest[p];
+      return value === undefined || value === null ? "-" : String(value);
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[0] ?? 0) : pad(cell, widths[i] ?? 0))).join("  ");
+  const out = [line(header), ...rows.map(line), "", "targets (2-core machine, one run):"];
+  for (const t of targets) {
+    const verdict = t.met === null ? "not run" : t.met ? "met" : "NOT MET";
+    out.push(
+      `  ${t.name.padEnd(30)} ${String(t.value ?? "-").padStart(8)}  goal ${t.goal.padEnd(8)} ${verdict}`,
+    );
+  }
+  for (const { after, report } of invariant) {
+    out.push(
+      `stock invariant after ${after}: ${report.holds ? "holds" : "BROKEN"} (${report.productsChecked} products, ` +
+        `${report.liveOrders} live orders holding ${report.unitsHeld} units, ${report.ordersInFlight} still in flight)`,
+    );
+    for (const m of report.mismatches)
+      out.push(`  ${m.productId}: seeded ${m.initial} != shelf ${m.shelf} + held ${m.held}`);
+  }
+  return out.join("\n");
+}
