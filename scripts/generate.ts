@@ -6,6 +6,12 @@
  * The google.api and google.rpc protos come from the google-proto-files package;
  * they are copied into `.proto-deps/`, a git-ignored second buf module, because
  * buf cannot read a module inside node_modules.
+ *
+ * Each target pairs a buf template with the folder it writes: the contracts,
+ * and the gateway's test-only contracts (which import the generated contracts).
+ * Next to the code, `descriptors.json` holds the target's own descriptors with
+ * their comments (which protobuf-es leaves out of generated code): the gateway
+ * documents the API with them.
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -14,7 +20,14 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 
 const root = join(import.meta.dirname, "..");
-const generated = "packages/contracts/gen";
+const targets = [
+  { template: "buf.gen.yaml", input: "proto", out: "packages/contracts/gen" },
+  {
+    template: "services/gateway/test/buf.gen.yaml",
+    input: "services/gateway/test/proto",
+    out: "services/gateway/test/gen",
+  },
+];
 const depsDir = join(root, ".proto-deps");
 const googleProtos = dirname(createRequire(import.meta.url).resolve("google-proto-files/package.json"));
 const dependencies = [
@@ -34,6 +47,13 @@ for (const file of dependencies) {
 const buf = (...args: string[]) => execFileSync("buf", args, { cwd: root, stdio: "inherit" });
 buf("lint", "proto");
 
+function generate(target: (typeof targets)[number], outputRoot: string): void {
+  buf("generate", "--template", target.template, "--output", outputRoot);
+  const out = join(outputRoot, target.out);
+  mkdirSync(out, { recursive: true });
+  buf("build", target.input, "--exclude-imports", "-o", join(out, "descriptors.json"));
+}
+
 function filesOf(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
@@ -47,21 +67,29 @@ function filesOf(dir: string): Map<string, string> {
 if (process.argv.includes("--check")) {
   const scratch = mkdtempSync(join(tmpdir(), "skyros-generate-"));
   try {
-    buf("generate", "--output", scratch);
-    const fresh = filesOf(join(scratch, generated));
-    const committed = filesOf(join(root, generated));
-    const stale = [...new Set([...fresh.keys(), ...committed.keys()])].filter(
-      (file) => fresh.get(file) !== committed.get(file),
-    );
+    const stale: string[] = [];
+    let count = 0;
+    for (const target of targets) {
+      const { out } = target;
+      generate(target, scratch);
+      const fresh = filesOf(join(scratch, out));
+      const committed = filesOf(join(root, out));
+      count += fresh.size;
+      for (const file of new Set([...fresh.keys(), ...committed.keys()])) {
+        if (fresh.get(file) !== committed.get(file)) stale.push(join(out, file));
+      }
+    }
     if (stale.length > 0) {
       console.error(`generated code is stale; run \`npm run generate\` and commit:\n  ${stale.join("\n  ")}`);
       process.exit(1);
     }
-    console.log(`generated code is up to date (${fresh.size} files)`);
+    console.log(`generated code is up to date (${count} files)`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 } else {
-  rmSync(join(root, generated), { recursive: true, force: true });
-  buf("generate");
+  for (const target of targets) {
+    rmSync(join(root, target.out), { recursive: true, force: true });
+    generate(target, root);
+  }
 }
