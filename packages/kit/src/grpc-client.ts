@@ -5,7 +5,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-context.ts";
 import { SERVICE_CREDENTIAL_HEADER } from "./service-credential.ts";
 
@@ -27,15 +27,36 @@ function outgoingHeaders(credential: string | undefined): Interceptor {
   };
 }
 
+// Keeps idle connections healthy between bursts, and notices a dead peer.
+const PING_INTERVAL_MS = 30_000;
+
 /** A gRPC transport to another service. */
 export function createServiceTransport(options: ServiceTransportOptions): Transport {
   return createGrpcTransport({
     baseUrl: options.baseUrl,
     defaultTimeoutMs: options.timeoutMs,
-    // Keeps idle connections healthy between bursts, and notices a dead peer.
-    pingIntervalMs: 30_000,
+    pingIntervalMs: PING_INTERVAL_MS,
     interceptors: [outgoingHeaders(options.credential)],
   });
+}
+
+/** A transport whose HTTP/2 connection its owner can close (at shutdown). */
+export interface ServiceConnection {
+  readonly transport: Transport;
+  /** Closes the connection; calls still in flight fail. */
+  close(): void;
+}
+
+/** Like createServiceTransport, with a handle to close the connection. */
+export function createServiceConnection(options: ServiceTransportOptions): ServiceConnection {
+  const sessionManager = new Http2SessionManager(options.baseUrl, { pingIntervalMs: PING_INTERVAL_MS });
+  const transport = createGrpcTransport({
+    baseUrl: options.baseUrl,
+    defaultTimeoutMs: options.timeoutMs,
+    sessionManager,
+    interceptors: [outgoingHeaders(options.credential)],
+  });
+  return { transport, close: () => sessionManager.abort() };
 }
 
 /** A typed client of `service` over a transport from createServiceTransport. */

@@ -13,7 +13,8 @@ export interface UserDirectoryOptions {
   /** e.g. http://127.0.0.1:4011 */
   readonly userServiceUrl: string;
   readonly timeoutMs: number;
-  readonly serviceCredential: string;
+  /** Needed for profiles (an internal RPC); the public keys need none. */
+  readonly serviceCredential?: string;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
 }
