@@ -1,0 +1,64 @@
+/**
+ * Rate limits on signing in, against password guessing and account farming:
+ * failed logins per email address (only failures count, so a user who types
+ * the right password is never locked out by their own successes), and login
+ * plus register calls per client address.
+ */
+import type { Message } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { GatewayConfig } from "./config.ts";
+import { GatewayError } from "./error-body.ts";
+import { createRateLimiter } from "./rate-limiter.ts";
+import type { Route } from "./route-table.ts";
+
+/** The RPCs the limits apply to, by full name. */
+const LOGIN = "skyros.user.v1.UserService.Login";
+const SIGN_IN_METHODS = new Set([LOGIN, "skyros.user.v1.UserService.Register"]);
+
+export interface AuthLimits {
+  /** Throws a 429 when the request must wait; call before calling the service. */
+  admit(route: Route, request: Message, clientAddress: string): void;
+  /** Records the outcome of a call that `admit` let through. */
+  record(route: Route, request: Message, error: unknown): void;
+  close(): void;
+}
+
+const tooMany = (what: string, seconds: number) =>
+  new GatewayError(Code.ResourceExhausted, `too many ${what}; try again in ${seconds} s`, {
+    headers: { "retry-after": String(seconds) },
+  });
+
+const emailOf = (request: Message) => {
+  const email = (request as Message & { email?: unknown }).email;
+  return typeof email === "string" ? email.trim().toLowerCase() : "";
+};
+
+/** The sign-in limits of a configuration. */
+export function createAuthLimits(
+  config: Pick<GatewayConfig, "failedLoginLimit" | "authPerAddressLimit">,
+): AuthLimits {
+  const failedLogins = createRateLimiter(config.failedLoginLimit);
+  const perAddress = createRateLimiter(config.authPerAddressLimit);
+  const fullName = (route: Route) => `${route.service.typeName}.${route.method.name}`;
+  return {
+    admit(route, request, clientAddress) {
+      const name = fullName(route);
+      if (!SIGN_IN_METHODS.has(name)) return;
+      const addressWait = perAddress.take(clientAddress);
+      if (addressWait > 0) throw tooMany("sign-in attempts from this address", addressWait);
+      if (name === LOGIN) {
+        const emailWait = failedLogins.blockedFor(emailOf(request));
+        if (emailWait > 0) throw tooMany("failed logins for this account", emailWait);
+      }
+    },
+    record(route, request, error) {
+      if (fullName(route) !== LOGIN) return;
+      if (error instanceof ConnectError && error.code === Code.Unauthenticated)
+        failedLogins.hit(emailOf(request));
+    },
+    close() {
+      failedLogins.close();
+      perAddress.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The gateway's configuration, read once from the environment. Every value has
+ * a default that runs on localhost; a bad value names its variable.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
+import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import {
+  ConfigError,
+  type Env,
+  envBool,
+  envInt,
+  envList,
+  envOptional,
+  envPort,
+  envString,
+  envUrl,
+} from "@skyros/kit/config";
+
+/** A service the gateway fronts: where it listens and the contracts it implements. */
+export interface Upstream {
+  /** Short name used in /readyz and logs ("user"). */
+  readonly name: string;
+  readonly url: string;
+  readonly services: readonly DescService[];
+}
+
+/** Fixed-window limits: at most `max` hits per `windowMs` for one key; max 0 turns a limit off. */
+export interface RateLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly upstreams: readonly Upstream[];
+  /** Upstream names /readyz waits for (the ones this deployment runs). */
+  readonly requiredUpstreams: readonly string[];
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Deadline of every call to a service. */
+  readonly callTimeoutMs: number;
+  /** Origins allowed by CORS; empty: no cross-origin access. */
+  readonly corsOrigins: readonly string[];
+  readonly bodyLimitBytes: number;
+  /** Failed logins per email address. */
+  readonly failedLoginLimit: RateLimit;
+  /** Login and register calls per client address. */
+  readonly authPerAddressLimit: RateLimit;
+  /** Every request per client address (off by default). */
+  readonly generalPerAddressLimit: RateLimit;
+  /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+  /** Only passed to kit clients; the gateway calls no internal RPC. */
+  readonly serviceCredential: string | undefined;
+}
+
+const httpProtocols = ["http:", "https:"] as const;
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+const UPSTREAMS = [
+  { name: "user", variable: "USER_SERVICE_URL", port: 4011, services: [UserService] },
+  { name: "product", variable: "PRODUCT_SERVICE_URL", port: 4022, services: [ProductService] },
+  { name: "order", variable: "ORDER_SERVICE_URL", port: 4033, services: [OrderService] },
+] as const;
+
+function limit(env: Env, prefix: string, max: number, windowMs: number): RateLimit {
+  return {
+    max: envInt(env, `${prefix}_MAX`, max, 0, 1_000_000_000),
+    windowMs: envInt(env, `${prefix}_WINDOW_MS`, windowMs, 1_000, 86_400_000),
+  };
+}
+
+/** Reads the gateway's configuration; throws ConfigError naming a bad variable. */
+export function readGatewayConfig(env: Env): GatewayConfig {
+  const logLevel = envString(env, "LOG_LEVEL", "info");
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const upstreams = UPSTREAMS.map((upstream) => ({
+    name: upstream.name,
+    url: envUrl(env, upstream.variable, httpProtocols, `http://127.0.0.1:${upstream.port}`),
+    services: upstream.services,
+  }));
+  const names: string[] = upstreams.map((upstream) => upstream.name);
+  const requiredUpstreams = envList(env, "GATEWAY_REQUIRED_SERVICES", names);
+  for (const name of requiredUpstreams) {
+    if (!names.includes(name)) {
+      throw new ConfigError(`GATEWAY_REQUIRED_SERVICES must name services among ${names.join(", ")}`);
+    }
+  }
+  const corsOrigins = envList(env, "GATEWAY_CORS_ORIGINS");
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        `GATEWAY_CORS_ORIGINS must list origins like https://shop.example, got "${origin}"`,
+      );
+    }
+  }
+  return {
+    host: envString(env, "GATEWAY_HTTP_HOST", "127.0.0.1"),
+    port: envPort(env, "GATEWAY_HTTP_PORT", 4000),
+    upstreams,
+    requiredUpstreams,
+    jwtIssuer: envString(env, "SKYROS_JWT_ISSUER", "skyros"),
+    jwtAudience: envString(env, "SKYROS_JWT_AUDIENCE", "skyros"),
+    callTimeoutMs: envInt(env, "GATEWAY_CALL_TIMEOUT_MS", 5_000, 1, 600_000),
+    corsOrigins,
+    bodyLimitBytes: envInt(env, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1, 1_073_741_824),
+    failedLoginLimit: limit(env, "GATEWAY_RATE_LIMIT_FAILED_LOGIN", 10, 15 * 60_000),
+    authPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_AUTH", 300, 60_000),
+    generalPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_GENERAL", 0, 60_000),
+    trustProxy: envBool(env, "GATEWAY_TRUST_PROXY", false),
+    logLevel,
+    serviceCredential: envOptional(env, "SKYROS_SERVICE_CREDENTIAL"),
+  };
+}

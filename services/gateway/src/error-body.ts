@@ -1,0 +1,93 @@
+/**
+ * Error responses: every failure is a google.rpc.Status in JSON, `{code,
+ * message, details}`, whatever produced it (a service, the gateway's own
+ * checks, Fastify). Internal details never reach the client.
+ */
+import { create, createRegistry, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { httpStatusFromCode } from "./http-status.ts";
+
+/** The JSON body of an error response. */
+export interface StatusBody {
+  readonly code: number;
+  readonly message: string;
+  readonly details: readonly JsonValue[];
+}
+
+/** An error the gateway answers with itself; `httpStatus` overrides the table (413, 405). */
+export class GatewayError extends Error {
+  override name = "GatewayError";
+  readonly code: Code;
+  readonly httpStatus: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: Code,
+    message: string,
+    options: { httpStatus?: number; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.httpStatus = options.httpStatus ?? httpStatusFromCode(code);
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** A request field the gateway could not read; the message names it. */
+export const badField = (field: string, problem: string) =>
+  new GatewayError(Code.InvalidArgument, `invalid value for field "${field}": ${problem}`);
+
+// The detail types services may attach (google.rpc error details); others are dropped.
+const detailRegistry = createRegistry(file_google_rpc_error_details);
+
+/**
+ * Codes whose messages may carry internals (stack traces, addresses, SQL): the
+ * client gets a fixed message for them instead.
+ */
+const maskedMessages: ReadonlyMap<Code, string> = new Map([
+  [Code.Unknown, "internal error"],
+  [Code.Internal, "internal error"],
+  [Code.DataLoss, "internal error"],
+  [Code.Unavailable, "service unavailable"],
+  [Code.DeadlineExceeded, "deadline exceeded"],
+]);
+
+function detailsOf(error: ConnectError): JsonValue[] {
+  const details: JsonValue[] = [];
+  for (const detail of error.details) {
+    const typeName = "desc" in detail ? detail.desc.typeName : detail.type;
+    if (detailRegistry.getMessage(typeName) === undefined) continue;
+    const any =
+      "desc" in detail
+        ? anyPack(detail.desc, create(detail.desc, detail.value))
+        : create(AnySchema, { typeUrl: `type.googleapis.com/${typeName}`, value: detail.value });
+    try {
+      details.push(toJson(AnySchema, any, { registry: detailRegistry }));
+    } catch {
+      // A detail that does not decode tells the client nothing: it is dropped.
+    }
+  }
+  return details;
+}
+
+/** The HTTP status and body for a service's error. */
+export function renderConnectError(error: ConnectError): { status: number; body: StatusBody } {
+  return {
+    status: httpStatusFromCode(error.code),
+    body: {
+      code: error.code,
+      message: maskedMessages.get(error.code) ?? error.rawMessage,
+      details: maskedMessages.has(error.code) ? [] : detailsOf(error),
+    },
+  };
+}
+
+/** The HTTP status and body for an error the gateway raised itself. */
+export function renderGatewayError(error: GatewayError): { status: number; body: StatusBody } {
+  return { status: error.httpStatus, body: { code: error.code, message: error.message, details: [] } };
+}
+
+/** The body for anything unexpected: a bare Internal; the cause goes to the log only. */
+export const internalErrorBody: StatusBody = { code: Code.Internal, message: "internal error", details: [] };

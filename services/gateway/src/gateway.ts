@@ -1,0 +1,108 @@
+/**
+ * The gateway as a library: from its configuration it builds the route table
+ * of every service it fronts, one gRPC connection per service, the OpenAPI
+ * document, and the HTTP server, all once at start-up.
+ */
+
+import type { AddressInfo } from "node:net";
+import { createRegistry, type DescFile } from "@bufbuild/protobuf";
+import type { AccessTokenVerifier } from "@skyros/kit/auth";
+import { createServiceConnection } from "@skyros/kit/grpc-client";
+import type { Logger } from "@skyros/kit/logger";
+import { createUserDirectory } from "@skyros/kit/user-directory";
+import { createAuthLimits } from "./auth-limits.ts";
+import type { GatewayConfig } from "./config.ts";
+import { createGatewayMetrics } from "./metrics.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { CONTRACT_DESCRIPTORS } from "./proto-comments.ts";
+import { createReadinessCheck } from "./readiness.ts";
+import { buildRoutes } from "./route-table.ts";
+import { buildServer } from "./server.ts";
+
+export interface GatewayOptions {
+  /** Verifies access tokens; by default with the user service's published keys. */
+  readonly verifier?: AccessTokenVerifier;
+  /** Descriptor sets whose comments describe the API; by default the contracts'. */
+  readonly descriptorSets?: readonly string[];
+}
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting requests, finishes those in flight, closes the connections. */
+  close(): Promise<void>;
+}
+
+const TITLE = "skyros API";
+
+/** Starts the gateway on config.host:config.port (0: any free port). */
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
+  const routes = buildRoutes(config.upstreams);
+  const connections = new Map(
+    config.upstreams.map((upstream) => [
+      upstream.name,
+      createServiceConnection({ baseUrl: upstream.url, timeoutMs: config.callTimeoutMs }),
+    ]),
+  );
+  const transports = new Map([...connections].map(([name, connection]) => [name, connection.transport]));
+  const user = config.upstreams.find((upstream) => upstream.name === "user");
+  const verifier =
+    options.verifier ??
+    createUserDirectory({
+      userServiceUrl: user?.url ?? "http://127.0.0.1:4011",
+      timeoutMs: config.callTimeoutMs,
+      serviceCredential: config.serviceCredential,
+      jwtIssuer: config.jwtIssuer,
+      jwtAudience: config.jwtAudience,
+    }).verifier;
+  const files = new Set<DescFile>(
+    config.upstreams.flatMap((upstream) => upstream.services.map((service) => service.file)),
+  );
+  const authLimits = createAuthLimits(config);
+  const openApi = buildOpenApi(routes, {
+    title: TITLE,
+    version: "v1",
+    description: "The public REST/JSON API of skyros, generated from its Protobuf contracts.",
+    descriptorSets: options.descriptorSets ?? [CONTRACT_DESCRIPTORS],
+  });
+  const app = await buildServer({
+    config,
+    logger,
+    routes,
+    transports,
+    verifier,
+    authLimits,
+    registry: createRegistry(...files),
+    callTimeoutMs: config.callTimeoutMs,
+    metrics: createGatewayMetrics(),
+    checkReadiness: createReadinessCheck(
+      config.upstreams
+        .filter((upstream) => config.requiredUpstreams.includes(upstream.name))
+        .flatMap((upstream) =>
+          upstream.services.map((service) => ({
+            name: upstream.name,
+            serviceName: service.typeName,
+            transport: transports.get(upstream.name) as NonNullable<ReturnType<typeof transports.get>>,
+          })),
+        ),
+    ),
+    openApiJson: JSON.stringify(openApi),
+    title: TITLE,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const port = (app.server.address() as AddressInfo).port;
+  logger.info({ port, routes: routes.length }, "gateway serving");
+  return {
+    port,
+    url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    async close() {
+      await app.close();
+      authLimits.close();
+      for (const connection of connections.values()) connection.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The gateway's HTTP server (Fastify). Plugins and hooks in the order they act
+ * on a request: request id and security headers, CORS, the general rate
+ * limit, then the operations endpoints, the docs and the transcoded routes;
+ * one error handler renders every failure as a google.rpc.Status.
+ */
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
+import type { Logger } from "@skyros/kit/logger";
+import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { GatewayConfig } from "./config.ts";
+import { registerDocs } from "./docs.ts";
+import { GatewayError, internalErrorBody, renderConnectError, renderGatewayError } from "./error-body.ts";
+import { httpStatusFromCode } from "./http-status.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+import type { Readiness } from "./readiness.ts";
+import { SECURITY_HEADERS } from "./security-headers.ts";
+import { createTranscodeHandler, type TranscodeDeps } from "./transcode-handler.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The path template of the transcoded route that served the request ("" if none). */
+    routeTemplate: string;
+  }
+}
+
+export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly checkReadiness: () => Promise<Readiness>;
+  /** The OpenAPI document, serialized once. */
+  readonly openApiJson: string;
+  readonly title: string;
+}
+
+const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
+
+function sendError(
+  reply: import("fastify").FastifyReply,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  reply.code(status).headers(headers).type("application/json; charset=utf-8").send(JSON.stringify(body));
+}
+
+/** Builds the Fastify instance (not yet listening). */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined),
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  app.decorateRequest("routeTemplate", "");
+
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  app.addHook("onResponse", (request, reply, done) => {
+    const route =
+      request.routeTemplate ||
+      (OPERATIONS_PATHS.has(request.routeOptions.url ?? "")
+        ? (request.routeOptions.url as string)
+        : "unmatched");
+    deps.metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+    done();
+  });
+
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
+    methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["authorization", "content-type", "idempotency-key", REQUEST_ID_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER, "retry-after"],
+    maxAge: 600,
+  });
+  if (config.generalPerAddressLimit.max > 0) {
+    await app.register(rateLimit, {
+      max: config.generalPerAddressLimit.max,
+      timeWindow: config.generalPerAddressLimit.windowMs,
+      // Probes and scrapers must not be limited out of seeing the gateway.
+      allowList: (request) =>
+        request.url === "/healthz" || request.url === "/readyz" || request.url === "/metrics",
+      errorResponseBuilder: (_request, context) =>
+        new GatewayError(
+          Code.ResourceExhausted,
+          `too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`,
+        ),
+    });
+  }
+
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    if (body === "") {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(
+        new GatewayError(Code.InvalidArgument, `malformed JSON body: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | GatewayError | ConnectError, request, reply) => {
+    if (error instanceof GatewayError) {
+      const { status, body } = renderGatewayError(error);
+      sendError(reply, status, body, { ...error.headers });
+    } else if (error instanceof ConnectError) {
+      const { status, body } = renderConnectError(error);
+      if (status >= 500)
+        logger.warn({ requestId: request.id, code: Code[error.code], err: error }, "service call failed");
+      sendError(reply, status, body);
+    } else if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      sendError(reply, 413, {
+        code: Code.InvalidArgument,
+        message: `request body larger than ${config.bodyLimitBytes} bytes`,
+        details: [],
+      });
+    } else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own request errors (unsupported media type, bad content length): safe messages.
+      sendError(reply, error.statusCode, { code: Code.InvalidArgument, message: error.message, details: [] });
+    } else {
+      logger.error({ requestId: request.id, err: error }, "unexpected error");
+      sendError(reply, httpStatusFromCode(Code.Internal), internalErrorBody);
+    }
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, 404, {
+      code: Code.NotFound,
+      message: `no route for ${request.method} ${request.url.split("?")[0]?.slice(0, 200)}`,
+      details: [],
+    });
+  });
+
+  app.get("/healthz", (_request, reply) => {
+    reply.send({ status: "ok" });
+  });
+  app.get("/readyz", async (_request, reply) => {
+    const readiness = await deps.checkReadiness();
+    reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
+  app.get("/metrics", async (_request, reply) => {
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.get("/openapi.json", (_request, reply) => {
+    reply.type("application/json; charset=utf-8").send(deps.openApiJson);
+  });
+  registerDocs(app, deps.title);
+
+  app.route({
+    method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    url: "/*",
+    handler: createTranscodeHandler({ ...deps, ownGetPaths: OPERATIONS_PATHS }),
+  });
+  return app;
+}

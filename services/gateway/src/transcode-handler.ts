@@ -1,0 +1,93 @@
+/**
+ * The request path of every transcoded route: find the route, check the token,
+ * build the request message, apply the sign-in limits, call the service with
+ * a deadline and the forwarded metadata, and answer with the response's JSON.
+ */
+import type { Registry } from "@bufbuild/protobuf";
+import { Code, type Transport } from "@connectrpc/connect";
+import type { AccessTokenVerifier } from "@skyros/kit/auth";
+import { runInRequestContext } from "@skyros/kit/request-context";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { checkAuthorization } from "./auth-check.ts";
+import type { AuthLimits } from "./auth-limits.ts";
+import { GatewayError } from "./error-body.ts";
+import type { QueryValues } from "./query-params.ts";
+import type { Route } from "./route-table.ts";
+import { createRouter } from "./router.ts";
+import { decodeRequest, encodeResponse } from "./transcode.ts";
+
+export interface TranscodeDeps {
+  readonly routes: readonly Route[];
+  /** A transport per upstream name. */
+  readonly transports: ReadonlyMap<string, Transport>;
+  readonly verifier: AccessTokenVerifier;
+  readonly authLimits: AuthLimits;
+  readonly registry: Registry;
+  readonly callTimeoutMs: number;
+  /** Paths the gateway serves itself with GET (so other methods there are a 405). */
+  readonly ownGetPaths: ReadonlySet<string>;
+}
+
+/** Headers passed on to the service as gRPC metadata (x-request-id is added by the kit's transport). */
+const FORWARDED_HEADERS = ["authorization", "idempotency-key"] as const;
+
+const headerOf = (request: FastifyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** The Fastify handler for every path the route table may serve. */
+export function createTranscodeHandler(deps: TranscodeDeps) {
+  const router = createRouter(deps.routes);
+
+  const call = async (
+    route: Route,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    bindings: ReadonlyMap<string, string>,
+  ) => {
+    await checkAuthorization(deps.verifier, route.auth, headerOf(request, "authorization"));
+    const input = decodeRequest(route, bindings, request.query as QueryValues, request.body);
+    deps.authLimits.admit(route, input, request.ip);
+    const metadata = new Headers();
+    for (const name of FORWARDED_HEADERS) {
+      const value = headerOf(request, name);
+      if (value !== undefined) metadata.set(name, value);
+    }
+    const transport = deps.transports.get(route.upstream);
+    if (transport === undefined) throw new GatewayError(Code.Unavailable, "service unavailable");
+    let response: Awaited<ReturnType<Transport["unary"]>>;
+    try {
+      response = await transport.unary(route.method, undefined, deps.callTimeoutMs, metadata, input);
+    } catch (error) {
+      deps.authLimits.record(route, input, error);
+      throw error;
+    }
+    deps.authLimits.record(route, input, undefined);
+    reply
+      .type("application/json; charset=utf-8")
+      .send(encodeResponse(route, response.message, deps.registry));
+  };
+
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const { url } = request;
+    const queryAt = url.indexOf("?");
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const match = router.match(request.method, path);
+    if (match.kind === "found") {
+      request.routeTemplate = match.route.template.source;
+      await runInRequestContext({ requestId: request.id }, () =>
+        call(match.route, request, reply, match.bindings),
+      );
+      return;
+    }
+    const allowed = match.kind === "wrong-method" ? match.allowed : deps.ownGetPaths.has(path) ? ["GET"] : [];
+    if (allowed.length > 0) {
+      throw new GatewayError(Code.Unimplemented, `method ${request.method} is not allowed here`, {
+        httpStatus: 405,
+        headers: { allow: allowed.join(", ") },
+      });
+    }
+    throw new GatewayError(Code.NotFound, `no route for ${request.method} ${path.slice(0, 200)}`);
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Transcoding between REST/JSON and protobuf for one route: a request's path
+ * variables, query string and body become the RPC's request message; its
+ * response message becomes canonical proto3 JSON.
+ */
+import {
+  type DescField,
+  type DescMessage,
+  fromJson,
+  type JsonValue,
+  type Message,
+  type Registry,
+  toJson,
+  toJsonString,
+} from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { badField, GatewayError } from "./error-body.ts";
+import { setJsonPath } from "./field-paths.ts";
+import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
+import type { Route } from "./route-table.ts";
+
+/** Builds the request message of `route` from the parts of an HTTP request. */
+export function decodeRequest(
+  route: Route,
+  bindings: ReadonlyMap<string, string>,
+  query: QueryValues,
+  body: unknown,
+): Message {
+  let json: Record<string, unknown>;
+  if (route.body === "*") {
+    if (body === undefined || body === null) json = {};
+    else if (typeof body !== "object" || Array.isArray(body)) {
+      throw new GatewayError(Code.InvalidArgument, "the request body must be a JSON object");
+    } else json = body as Record<string, unknown>;
+  } else {
+    json = {};
+    if (route.body !== undefined && body !== undefined) json[route.body.jsonName] = body;
+    applyQuery(route, query, json);
+  }
+  // Path variables win over the same field in the body, as in grpc-gateway.
+  for (const binding of route.pathBindings) {
+    const field = binding.chain[binding.chain.length - 1] as DescField;
+    setJsonPath(json, binding.chain, textToJson(field, bindings.get(binding.fieldPath) ?? ""));
+  }
+  try {
+    return fromJson(route.method.input, json as JsonValue, { ignoreUnknownFields: true });
+  } catch (error) {
+    throw decodeError(route.method.input, error);
+  }
+}
+
+/** The response body of `route` for a response message, as a JSON string. */
+export function encodeResponse(route: Route, message: Message, registry: Registry): string {
+  const options = { alwaysEmitImplicit: true, registry };
+  if (route.responseBody === undefined) return toJsonString(route.method.output, message, options);
+  const json = toJson(route.method.output, message, options) as Record<string, JsonValue>;
+  return JSON.stringify(json[route.responseBody.jsonName] ?? null);
+}
+
+const pathsOfTypes = new WeakMap<DescMessage, Map<string, string>>();
+
+/** Where each message type first occurs under `root`, as a JSON field path. */
+function messagePaths(root: DescMessage): Map<string, string> {
+  const known = pathsOfTypes.get(root);
+  if (known !== undefined) return known;
+  const paths = new Map<string, string>([[root.typeName, ""]]);
+  const queue: [DescMessage, string][] = [[root, ""]];
+  while (queue.length > 0) {
+    const [message, prefix] = queue.shift() as [DescMessage, string];
+    for (const field of message.fields) {
+      const child =
+        field.fieldKind === "message"
+          ? field.message
+          : field.fieldKind === "list"
+            ? field.message
+            : undefined;
+      if (child === undefined || paths.has(child.typeName)) continue;
+      const path = prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
+      paths.set(child.typeName, path);
+      queue.push([child, path]);
+    }
+  }
+  pathsOfTypes.set(root, paths);
+  return paths;
+}
+
+/**
+ * A 400 naming the field that protobuf's JSON reader refused. Its errors name
+ * the field by its proto name inside its message; clients know the JSON path.
+ */
+function decodeError(input: DescMessage, error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const cause = error instanceof Error ? error.cause : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = message.replace(/^cannot decode [^:]*: /, "");
+  if (cause instanceof Error && "field" in cause && typeof cause.field === "function") {
+    const field = cause.field() as DescField;
+    const parentPath = messagePaths(input).get(field.parent.typeName);
+    const name = parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName;
+    return badField(name, cause.message);
+  }
+  const typeName = /^cannot decode message ([\w.]+)/.exec(message)?.[1];
+  if (typeName === input.typeName) {
+    return new GatewayError(Code.InvalidArgument, "the request body must be a JSON object");
+  }
+  const path = typeName === undefined ? undefined : messagePaths(input).get(typeName);
+  if (path) return badField(path, detail);
+  return new GatewayError(Code.InvalidArgument, `invalid request: ${detail}`);
+}

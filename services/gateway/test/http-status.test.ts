@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Code } from "@connectrpc/connect";
+import { httpStatusFromCode } from "../src/http-status.ts";
+
+test("every gRPC code maps to grpc-gateway's HTTP status", () => {
+  const expected: [number, number][] = [
+    [0, 200],
+    [Code.Canceled, 499],
+    [Code.Unknown, 500],
+    [Code.InvalidArgument, 400],
+    [Code.DeadlineExceeded, 504],
+    [Code.NotFound, 404],
+    [Code.AlreadyExists, 409],
+    [Code.PermissionDenied, 403],
+    [Code.ResourceExhausted, 429],
+    [Code.FailedPrecondition, 400],
+    [Code.Aborted, 409],
+    [Code.OutOfRange, 400],
+    [Code.Unimplemented, 501],
+    [Code.Internal, 500],
+    [Code.Unavailable, 503],
+    [Code.DataLoss, 500],
+    [Code.Unauthenticated, 401],
+  ];
+  assert.equal(expected.length, 17);
+  for (const [code, status] of expected) assert.equal(httpStatusFromCode(code), status, `code ${code}`);
+  assert.equal(httpStatusFromCode(99), 500);
+});
