@@ -22,11 +22,13 @@ create index products_live_order_idx on products (create_time desc, id desc)
 create index products_seller_order_idx on products (seller_id, create_time desc, id desc)
   where delete_time is null;
 
--- Search matches the name or the description, case-insensitively.
+-- Search matches the name or the description, case-insensitively. Without
+-- fastupdate every insert goes straight into the index: catalog writes are rare,
+-- and a long pending list would make the planner shy away from the index.
 create index products_name_search_idx on products using gin (lower(name) gin_trgm_ops)
-  where delete_time is null;
+  with (fastupdate = off) where delete_time is null;
 create index products_description_search_idx on products using gin (lower(description) gin_trgm_ops)
-  where delete_time is null;
+  with (fastupdate = off) where delete_time is null;
 
 -- One row per order that ever asked for stock, or had it released: the outcome
 -- that repeated ReserveStock and ReleaseStock calls return.

@@ -95,17 +95,34 @@ function toReservation(row: ReservationRow): Reservation {
 export function createProductStore(sql: Sql): ProductStore {
   const columns = () => sql.unsafe(productColumns);
 
-  const filterConditions = (filter: ProductFilter) => {
-    const conditions = [sql`delete_time is null`];
-    if (filter.sellerId !== undefined) conditions.push(sql`seller_id = ${filter.sellerId}`);
+  /**
+   * Reads live products matching a filter (and, optionally, more conditions),
+   * newest first. Values are always bound parameters. A search is planned for
+   * its own text on every call (an unnamed statement): a cached generic plan
+   * cannot tell a rare word from a common one, and would walk the whole
+   * newest-first index looking for a rare one. Everything else is prepared once.
+   */
+  const selectProducts = (
+    filter: ProductFilter,
+    build: (bind: (value: string | number | Date | readonly string[]) => string) => {
+      conditions: string[];
+      tail: string;
+    },
+  ) => {
+    const values: (string | number | Date | readonly string[])[] = [];
+    const bind = (value: (typeof values)[number]) => `$${values.push(value)}`;
+    const conditions = ["delete_time is null"];
+    if (filter.sellerId !== undefined) conditions.push(`seller_id = ${bind(filter.sellerId)}::uuid`);
     if (filter.search !== undefined) {
-      const pattern = containsPattern(filter.search);
-      conditions.push(sql`(lower(name) like lower(${pattern}) or lower(description) like lower(${pattern}))`);
+      const pattern = bind(containsPattern(filter.search));
+      conditions.push(`(lower(name) like lower(${pattern}) or lower(description) like lower(${pattern}))`);
     }
-    return conditions;
+    const more = build(bind);
+    const query = `select ${productColumns} from products
+      where ${[...conditions, ...more.conditions].join(" and ")}
+      order by create_time desc, id desc ${more.tail}`;
+    return sql.unsafe<ProductRecord[]>(query, values as never[], { prepare: filter.search === undefined });
   };
-  const where = (conditions: ReturnType<typeof filterConditions>) =>
-    conditions.reduce((all, condition) => sql`${all} and ${condition}`);
 
   return {
     async insertProduct(product) {
@@ -125,21 +142,19 @@ export function createProductStore(sql: Sql): ProductStore {
 
     async findProducts(ids, filter = {}) {
       if (ids.length === 0) return [];
-      const conditions = [...filterConditions(filter), sql`id = any(${ids}::uuid[])`];
-      return sql<ProductRecord[]>`
-        select ${columns()} from products where ${where(conditions)}
-        order by create_time desc, id desc`;
+      return selectProducts(filter, (bind) => ({ conditions: [`id = any(${bind(ids)}::uuid[])`], tail: "" }));
     },
 
     async listProducts(filter, page) {
-      const conditions = filterConditions(filter);
-      if (page.after !== undefined) {
-        conditions.push(sql`(create_time, id) < (${page.after.createTime}, ${page.after.id}::uuid)`);
-      }
-      return sql<ProductRecord[]>`
-        select ${columns()} from products where ${where(conditions)}
-        order by create_time desc, id desc
-        limit ${page.size + 1} offset ${page.offset}`;
+      return selectProducts(filter, (bind) => ({
+        conditions:
+          page.after === undefined
+            ? []
+            : [
+                `(create_time, id) < (${bind(page.after.createTime)}::timestamptz, ${bind(page.after.id)}::uuid)`,
+              ],
+        tail: `limit ${bind(page.size + 1)} offset ${bind(page.offset)}`,
+      }));
     },
 
     async updateProduct(id, sellerId, changes) {
