@@ -98,6 +98,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
 
   const env: Record<string, string> = {
+    // The gateway's /readyz waits for the services this checkout runs.
+    GATEWAY_REQUIRED_SERVICES: names.filter((name) => name !== "gateway").join(","),
     ...(process.env as Record<string, string>),
     ...options.env,
     SKYROS_SERVICE_CREDENTIAL: serviceCredential,
