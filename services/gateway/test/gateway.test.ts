@@ -142,7 +142,7 @@ describe("tokens and metadata", () => {
 
   test("a missing or unsafe x-request-id is replaced by a generated one", async () => {
     const token = await tokens.sign("buyer");
-    for (const headers of [{}, { "x-request-id": "bad id\twith spaces" }]) {
+    for (const headers of [{}, { "x-request-id": "bad id\twith spaces" }] as Record<string, string>[]) {
       const response = await call(gateway, "GET", "/v1/whoami", {
         headers: { ...headers, authorization: `Bearer ${token}` },
       });
