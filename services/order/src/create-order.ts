@@ -54,13 +54,13 @@ export function createOrderHandler(ctx: OrderContext) {
     const key = idempotencyKeyFrom(context.requestHeader);
     const hash = requestHash(input);
 
+    // The products load while the key is looked up. A failure is handled where
+    // the load is awaited; it must not count as unhandled meanwhile.
     const loading = ctx.stock.products(input.items.map((line) => line.productId));
+    loading.catch(() => {});
     if (key !== undefined) {
       const existing = await store.findIdempotencyKey(caller.userId, key);
-      if (existing !== undefined) {
-        loading.catch(() => {});
-        return replay(existing, hash);
-      }
+      if (existing !== undefined) return replay(existing, hash);
     }
     const built = buildOrder(input, await loading);
     const profiles = await fetchProfiles(ctx.users, [caller.userId, built.sellerId], ctx.logger);
