@@ -1,7 +1,7 @@
 /** All SQL of the product service. */
 
 import type { Sql } from "@skyros/kit/database";
-import type { Page } from "@skyros/kit/paging";
+import type { Cursor, Page } from "@skyros/kit/paging";
 import type { ProductFields } from "./product-input.ts";
 import type { ProductChanges } from "./product-update.ts";
 import type { Reservation, ReservationFailure, StockLine } from "./stock-reservation.ts";
@@ -66,6 +66,46 @@ export function containsPattern(text: string): string {
 const productColumns = `id, seller_id as "sellerId", name, description, price, stock,
   create_time as "createTime", update_time as "updateTime"`;
 
+/** A read of live products, newest first. */
+export interface ProductQuery {
+  readonly filter: ProductFilter;
+  /** Only these products. */
+  readonly ids?: readonly string[];
+  /** Only products after this position (keyset paging). */
+  readonly after?: Cursor | undefined;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/**
+ * The SQL of a product read, with every value bound. A search is planned for
+ * its own text on every call (an unnamed statement, `prepare: false`): a cached
+ * generic plan cannot tell a rare word from a common one, and would walk the
+ * whole newest-first index looking for a rare one. Every other read is
+ * prepared once per connection.
+ */
+export function productQuery(query: ProductQuery): { text: string; values: unknown[]; prepare: boolean } {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  const conditions = ["delete_time is null"];
+  const { filter } = query;
+  if (filter.sellerId !== undefined) conditions.push(`seller_id = ${bind(filter.sellerId)}::uuid`);
+  if (filter.search !== undefined) {
+    const pattern = bind(containsPattern(filter.search));
+    conditions.push(`(lower(name) like lower(${pattern}) or lower(description) like lower(${pattern}))`);
+  }
+  if (query.ids !== undefined) conditions.push(`id = any(${bind(query.ids)}::uuid[])`);
+  if (query.after !== undefined) {
+    const time = bind(query.after.createTime);
+    conditions.push(`(create_time, id) < (${time}::timestamptz, ${bind(query.after.id)}::uuid)`);
+  }
+  let text = `select ${productColumns} from products where ${conditions.join(" and ")}
+    order by create_time desc, id desc`;
+  if (query.limit !== undefined) text += ` limit ${bind(query.limit)}`;
+  if (query.offset !== undefined) text += ` offset ${bind(query.offset)}`;
+  return { text, values, prepare: filter.search === undefined };
+}
+
 interface ReservationRow {
   status: "held" | "failed" | "released";
   failure_reason: ReservationFailure["reason"] | null;
@@ -95,33 +135,9 @@ function toReservation(row: ReservationRow): Reservation {
 export function createProductStore(sql: Sql): ProductStore {
   const columns = () => sql.unsafe(productColumns);
 
-  /**
-   * Reads live products matching a filter (and, optionally, more conditions),
-   * newest first. Values are always bound parameters. A search is planned for
-   * its own text on every call (an unnamed statement): a cached generic plan
-   * cannot tell a rare word from a common one, and would walk the whole
-   * newest-first index looking for a rare one. Everything else is prepared once.
-   */
-  const selectProducts = (
-    filter: ProductFilter,
-    build: (bind: (value: string | number | Date | readonly string[]) => string) => {
-      conditions: string[];
-      tail: string;
-    },
-  ) => {
-    const values: (string | number | Date | readonly string[])[] = [];
-    const bind = (value: (typeof values)[number]) => `$${values.push(value)}`;
-    const conditions = ["delete_time is null"];
-    if (filter.sellerId !== undefined) conditions.push(`seller_id = ${bind(filter.sellerId)}::uuid`);
-    if (filter.search !== undefined) {
-      const pattern = bind(containsPattern(filter.search));
-      conditions.push(`(lower(name) like lower(${pattern}) or lower(description) like lower(${pattern}))`);
-    }
-    const more = build(bind);
-    const query = `select ${productColumns} from products
-      where ${[...conditions, ...more.conditions].join(" and ")}
-      order by create_time desc, id desc ${more.tail}`;
-    return sql.unsafe<ProductRecord[]>(query, values as never[], { prepare: filter.search === undefined });
+  const selectProducts = (query: ProductQuery) => {
+    const { text, values, prepare } = productQuery(query);
+    return sql.unsafe<ProductRecord[]>(text, values as never[], { prepare });
   };
 
   return {
@@ -142,19 +158,11 @@ export function createProductStore(sql: Sql): ProductStore {
 
     async findProducts(ids, filter = {}) {
       if (ids.length === 0) return [];
-      return selectProducts(filter, (bind) => ({ conditions: [`id = any(${bind(ids)}::uuid[])`], tail: "" }));
+      return selectProducts({ filter, ids });
     },
 
     async listProducts(filter, page) {
-      return selectProducts(filter, (bind) => ({
-        conditions:
-          page.after === undefined
-            ? []
-            : [
-                `(create_time, id) < (${bind(page.after.createTime)}::timestamptz, ${bind(page.after.id)}::uuid)`,
-              ],
-        tail: `limit ${bind(page.size + 1)} offset ${bind(page.offset)}`,
-      }));
+      return selectProducts({ filter, after: page.after, limit: page.size + 1, offset: page.offset });
     },
 
     async updateProduct(id, sellerId, changes) {

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DomainError } from "@skyros/kit/errors";
 import { requireProductFields } from "../src/product-input.ts";
 import { isEmptyChange, resolveMask, resolveProductChanges } from "../src/product-update.ts";
-
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof DomainError);
-    assert.equal(error.kind, "invalid_argument");
-    return error.field;
-  }
-  assert.fail("expected an error");
-};
+import { invalidFieldOf } from "./invalid-field.ts";
 
 describe("product fields", () => {
   test("are trimmed and bounded", () => {
@@ -25,35 +14,35 @@ describe("product fields", () => {
     });
     const ok = { name: "Lamp", description: "", price: 5n, stock: 0 };
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, name: "" })),
+      invalidFieldOf(() => requireProductFields({ ...ok, name: "" })),
       "name",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, name: "€".repeat(67) })),
+      invalidFieldOf(() => requireProductFields({ ...ok, name: "€".repeat(67) })),
       "name",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, description: "x".repeat(5001) })),
+      invalidFieldOf(() => requireProductFields({ ...ok, description: "x".repeat(5001) })),
       "description",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, description: "a\u0000b" })),
+      invalidFieldOf(() => requireProductFields({ ...ok, description: "a\u0000b" })),
       "description",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, price: 0n })),
+      invalidFieldOf(() => requireProductFields({ ...ok, price: 0n })),
       "price",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, price: 2n ** 63n })),
+      invalidFieldOf(() => requireProductFields({ ...ok, price: 2n ** 63n })),
       "price",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, stock: -1 })),
+      invalidFieldOf(() => requireProductFields({ ...ok, stock: -1 })),
       "stock",
     );
     assert.equal(
-      fieldOf(() => requireProductFields({ ...ok, stock: 2 ** 31 - 1 })),
+      invalidFieldOf(() => requireProductFields({ ...ok, stock: 2 ** 31 - 1 })),
       "stock",
     );
   });
@@ -67,19 +56,19 @@ describe("update masks", () => {
 
   test("refuse unknown paths on updateMask", () => {
     assert.equal(
-      fieldOf(() => resolveMask(["seller_id"])),
+      invalidFieldOf(() => resolveMask(["seller_id"])),
       "updateMask",
     );
     assert.equal(
-      fieldOf(() => resolveMask(["sellerId"])),
+      invalidFieldOf(() => resolveMask(["sellerId"])),
       "updateMask",
     );
     assert.equal(
-      fieldOf(() => resolveMask(["Name"])),
+      invalidFieldOf(() => resolveMask(["Name"])),
       "updateMask",
     );
     assert.equal(
-      fieldOf(() => resolveMask(Array.from({ length: 17 }, () => "name"))),
+      invalidFieldOf(() => resolveMask(Array.from({ length: 17 }, () => "name"))),
       "updateMask",
     );
   });
@@ -100,18 +89,18 @@ describe("update changes", () => {
       stock: 0,
     });
     assert.equal(
-      fieldOf(() => resolveProductChanges({ maskPaths: ["price"] })),
+      invalidFieldOf(() => resolveProductChanges({ maskPaths: ["price"] })),
       "price",
     );
   });
 
   test("present values are validated", () => {
     assert.equal(
-      fieldOf(() => resolveProductChanges({ name: "  " })),
+      invalidFieldOf(() => resolveProductChanges({ name: "  " })),
       "name",
     );
     assert.equal(
-      fieldOf(() => resolveProductChanges({ stock: -1 })),
+      invalidFieldOf(() => resolveProductChanges({ stock: -1 })),
       "stock",
     );
   });

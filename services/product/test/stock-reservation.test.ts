@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DomainError } from "@skyros/kit/errors";
 import { planReservation, requireStockLines } from "../src/stock-reservation.ts";
 import { containsPattern } from "../src/store.ts";
+import { invalidFieldOf } from "./invalid-field.ts";
 
 const a = "00000000-0000-4000-8000-00000000000a";
 const b = "00000000-0000-4000-8000-00000000000b";
-
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof DomainError);
-    return error.field;
-  }
-  assert.fail("expected an error");
-};
 
 describe("stock lines", () => {
   test("are merged by product and sorted by product id", () => {
@@ -34,19 +24,19 @@ describe("stock lines", () => {
 
   test("must be there, with ids and positive quantities", () => {
     assert.equal(
-      fieldOf(() => requireStockLines([])),
+      invalidFieldOf(() => requireStockLines([])),
       "items",
     );
     assert.equal(
-      fieldOf(() => requireStockLines([{ productId: a, quantity: 0 }])),
+      invalidFieldOf(() => requireStockLines([{ productId: a, quantity: 0 }])),
       "items.quantity",
     );
     assert.equal(
-      fieldOf(() => requireStockLines([{ productId: "a", quantity: 1 }])),
+      invalidFieldOf(() => requireStockLines([{ productId: "a", quantity: 1 }])),
       "items.productId",
     );
     assert.equal(
-      fieldOf(() =>
+      invalidFieldOf(() =>
         requireStockLines([
           { productId: a, quantity: 2 ** 31 - 1 },
           { productId: a, quantity: 1 },
