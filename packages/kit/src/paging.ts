@@ -8,6 +8,8 @@ import { invalidArgument } from "./errors.ts";
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 const TOKEN_VERSION = "v1";
+/** The last instant a token may name: the end of year 9999, as far as PostgreSQL timestamps go in practice. */
+const MAX_TOKEN_TIME = Date.UTC(10_000, 0, 1) - 1;
 
 /** The last row of a page: the next page starts strictly after it. */
 export interface Cursor {
@@ -37,8 +39,11 @@ export function encodePageToken(cursor: Cursor): string {
   return `${TOKEN_VERSION}.${Buffer.from(payload).toString("base64url")}`;
 }
 
-/** Decodes a page token; a token this code did not make is an InvalidArgument. */
-export function decodePageToken(token: string): Cursor {
+/**
+ * Decodes a page token; a token this code did not make is an InvalidArgument,
+ * and so is one whose id `isId` (when given) refuses.
+ */
+export function decodePageToken(token: string, isId?: (id: string) => boolean): Cursor {
   const bad = () => invalidArgument("pageToken", "is not a valid page token");
   const [version, payload, extra] = token.split(".");
   if (version !== TOKEN_VERSION || payload === undefined || extra !== undefined || token.length > 200)
@@ -53,8 +58,11 @@ export function decodePageToken(token: string): Cursor {
     !Array.isArray(decoded) ||
     decoded.length !== 2 ||
     !Number.isSafeInteger(decoded[0]) ||
+    decoded[0] < 0 ||
+    decoded[0] > MAX_TOKEN_TIME ||
     typeof decoded[1] !== "string" ||
-    decoded[1].length > 64
+    decoded[1].length > 64 ||
+    (isId !== undefined && !isId(decoded[1]))
   ) {
     throw bad();
   }
@@ -64,13 +72,15 @@ export function decodePageToken(token: string): Cursor {
 /**
  * Resolves the paging fields of a request. `pageSize` defaults to 20 and is
  * capped at 100 (as Google's API guidelines do, rather than refusing); the
- * legacy `limit` stands in for `pageSize`, and `offset` skips rows.
+ * legacy `limit` stands in for `pageSize`, and `offset` skips rows. `isId`, when
+ * given, checks the id in the page token (e.g. isUuid), so that a forged token
+ * is an InvalidArgument rather than a database error.
  */
-export function resolvePage(request: PageRequest): Page {
+export function resolvePage(request: PageRequest, isId?: (id: string) => boolean): Page {
   if (request.pageSize < 0) throw invalidArgument("pageSize", "must not be negative");
   if (request.limit < 0) throw invalidArgument("limit", "must not be negative");
   if (request.offset < 0) throw invalidArgument("offset", "must not be negative");
-  const after = request.pageToken === "" ? undefined : decodePageToken(request.pageToken);
+  const after = request.pageToken === "" ? undefined : decodePageToken(request.pageToken, isId);
   if (after !== undefined && request.offset > 0) {
     throw invalidArgument("offset", "cannot be combined with pageToken");
   }

@@ -32,6 +32,8 @@ describe("page tokens", () => {
       "v1.!!!",
       `v1.${Buffer.from('{"a":1}').toString("base64url")}`,
       "v1.a.b",
+      `v1.${Buffer.from(JSON.stringify([-1, "x"])).toString("base64url")}`,
+      `v1.${Buffer.from(JSON.stringify([9e15, "x"])).toString("base64url")}`,
     ]) {
       assert.equal(
         fieldOf(() => decodePageToken(bad)),
@@ -39,6 +41,19 @@ describe("page tokens", () => {
         bad,
       );
     }
+  });
+
+  test("an id the caller's check refuses is an InvalidArgument on pageToken", () => {
+    const token = encodePageToken({ createTime: new Date(), id: "not-a-uuid" });
+    assert.equal(decodePageToken(token).id, "not-a-uuid");
+    assert.equal(
+      fieldOf(() => decodePageToken(token, (id) => id.length === 36)),
+      "pageToken",
+    );
+    assert.equal(
+      fieldOf(() => resolvePage({ ...request, pageToken: token }, (id) => id.length === 36)),
+      "pageToken",
+    );
   });
 });
 
