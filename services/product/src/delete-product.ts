@@ -1,5 +1,5 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 /** DeleteProduct: the owning seller soft-deletes a product; orders keep their snapshots. */
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import type {
   DeleteProductRequest,

@@ -1,9 +1,9 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 /**
  * GetProducts (internal): live products by id in one query, for the order
  * service. Sellers carry only their id (no call to the user service); unknown
  * and deleted ids are left out.
  */
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {
   GetProductsRequest,
   GetProductsResponseSchema,

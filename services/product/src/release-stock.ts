@@ -1,10 +1,10 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 /**
  * ReleaseStock (internal): puts the units held for an order back on the shelf,
  * exactly once. `released` is true when this or an earlier call returned them,
  * false when nothing was ever held (then a tombstone stops any later
  * ReserveStock for the order from taking stock).
  */
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {
   ReleaseStockRequest,
   ReleaseStockResponseSchema,
