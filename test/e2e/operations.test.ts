@@ -154,7 +154,7 @@ describe("operations", () => {
         .getByRole("heading", { name: /skyros API/ })
         .first()
         .waitFor({ timeout: 30_000 });
-      const text = await page.locator("body").innerText();
+      const text = (await page.locator("body").textContent()) ?? "";
       for (const operation of ["Register", "Login", "GetMe", "CreateProduct", "AcceptOrder"]) {
         assert.ok(text.includes(operation), `the docs list ${operation}`);
       }

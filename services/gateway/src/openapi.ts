@@ -96,11 +96,14 @@ function operation(route: Route, schemas: SchemaCollector, describe: Description
       required: true,
       schema: schemas.value(field),
     };
+    const notes = [describe(field)];
     const variable = route.template.variables.find((candidate) => candidate.fieldPath === binding.fieldPath);
     const pattern = variable && route.template.segments.slice(variable.start, variable.end);
     if (pattern && (pattern.length > 1 || pattern[0]?.kind !== "*")) {
-      parameter.description = `Matches ${pattern.map((s) => (s.kind === "literal" ? s.value : s.kind)).join("/")}.`;
+      notes.push(`Matches ${pattern.map((s) => (s.kind === "literal" ? s.value : s.kind)).join("/")}.`);
     }
+    const description = notes.filter((note) => note !== undefined).join("\n\n");
+    if (description !== "") parameter.description = description;
     return parameter;
   });
   parameters.push(...queryParameters(route, schemas, describe));
