@@ -77,6 +77,15 @@ export function processTreeTarget(name: string, rootPid: number): CpuTarget {
   };
 }
 
+/** CPU seconds the whole machine has spent busy (all cores, idle and iowait excluded). */
+export function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] =
+    readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS
+  );
+}
+
 /** CPU seconds of each target at this moment. */
 export function sampleCpu(targets: readonly CpuTarget[]): Map<string, number | undefined> {
   return new Map(targets.map((target) => [target.name, target.seconds()]));

@@ -2,7 +2,7 @@
  * One measured run of a load: its throughput, latency percentiles, failures, and
  * the CPU each process spent per request served.
  */
-import { type CpuTarget, sampleCpu } from "./cpu.ts";
+import { type CpuTarget, machineBusySeconds, sampleCpu } from "./cpu.ts";
 
 /** What a load generator reports about one run. */
 export interface LoadOutcome {
@@ -27,6 +27,11 @@ export interface ScenarioResult extends LoadOutcome {
   readonly requestsPerSecond: number;
   /** Microseconds of CPU (user + system) per request, by process; null when it could not be read. */
   readonly cpuMicrosPerRequest: Readonly<Record<string, number | null>>;
+  /**
+   * Cores kept busy meanwhile by processes not measured here (other work on the
+   * machine): well above zero means the figures are disturbed.
+   */
+  readonly otherCores: number;
 }
 
 /** Runs `load` and measures the CPU time every target spends meanwhile. */
@@ -36,12 +41,16 @@ export async function measure(
   load: () => Promise<LoadOutcome>,
 ): Promise<ScenarioResult> {
   const before = sampleCpu(targets);
+  const machineBefore = machineBusySeconds();
   const outcome = await load();
+  const machine = machineBusySeconds() - machineBefore;
   const after = sampleCpu(targets);
+  let measured = 0;
   const cpuMicrosPerRequest: Record<string, number | null> = {};
   for (const target of targets) {
     const start = before.get(target.name);
     const end = after.get(target.name);
+    if (start !== undefined && end !== undefined) measured += end - start;
     cpuMicrosPerRequest[target.name] =
       start === undefined || end === undefined || outcome.requests === 0
         ? null
@@ -52,5 +61,6 @@ export async function measure(
     ...outcome,
     requestsPerSecond: Math.round(outcome.requests / outcome.durationSeconds),
     cpuMicrosPerRequest,
+    otherCores: Math.max(0, Math.round(((machine - measured) / outcome.durationSeconds) * 100) / 100),
   };
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  readonly children?: readonly number[];
 }
 
 interface CpuProfile {
@@ -29,6 +30,8 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly functions: readonly SelfTime[];
   readonly modules: readonly SelfTime[];
+  /** Project functions (not dependencies) by total time: their own and their callees'. */
+  readonly projectTotals: readonly SelfTime[];
 }
 
 /** Where a script lives: `pkg:<npm package>`, `node:<builtin>`, or its path inside the project. */
@@ -55,11 +58,19 @@ const sorted = (totals: Map<string, number>, busy: number, top: number): SelfTim
       percent: Math.round((us / busy) * 1000) / 10,
     }));
 
-/** Self time by function and by module, from the profile's samples. */
+const labelOf = (frame: ProfileNode["callFrame"]) =>
+  `${frame.functionName || "(anonymous)"} ${moduleOf(frame.url)}${frame.url ? `:${frame.lineNumber + 1}` : ""}`;
+
+const isProjectCode = (url: string) => url.startsWith("file://") && !url.includes("/node_modules/");
+
+/** Self time by function and by module, and total time of project functions, from the profile's samples. */
 export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const functions = new Map<string, number>();
   const modules = new Map<string, number>();
+  const totals = new Map<string, number>();
   let busy = 0;
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)?.callFrame;
@@ -67,15 +78,22 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     const us = profile.timeDeltas[i + 1] ?? 0;
     if (frame === undefined || frame.functionName === "(idle)") return;
     busy += us;
-    const module = moduleOf(frame.url);
-    const label = `${frame.functionName || "(anonymous)"} ${module}${frame.url ? `:${frame.lineNumber + 1}` : ""}`;
+    const label = labelOf(frame);
     functions.set(label, (functions.get(label) ?? 0) + us);
-    modules.set(module, (modules.get(module) ?? 0) + us);
+    modules.set(moduleOf(frame.url), (modules.get(moduleOf(frame.url)) ?? 0) + us);
+    // Every project function on the stack is charged once (recursion counted once).
+    const onStack = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const caller = byId.get(at)?.callFrame;
+      if (caller !== undefined && isProjectCode(caller.url)) onStack.add(labelOf(caller));
+    }
+    for (const name of onStack) totals.set(name, (totals.get(name) ?? 0) + us);
   });
   return {
     busyMs: Math.round(busy / 1000),
     functions: sorted(functions, busy, top),
     modules: sorted(modules, busy, top),
+    projectTotals: sorted(totals, busy, top),
   };
 }
 
@@ -89,6 +107,8 @@ export function formatProfileSummary(name: string, summary: ProfileSummary): str
     ...summary.functions.map(row),
     "self time by module:",
     ...summary.modules.map(row),
+    "project functions by total time (self + callees):",
+    ...summary.projectTotals.map(row),
   ].join("\n");
 }
 

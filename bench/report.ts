@@ -94,6 +94,7 @@ export function formatTable(
     "non2xx",
     "errors",
     ...processes.map((p) => `${p} µs`),
+    "other cores",
   ];
   const rows = results.map((r) => [
     r.name,
@@ -108,6 +109,7 @@ export function formatTable(
       const value = r.cpuMicrosPerRequest[p];
       return value === undefined || value === null ? "-" : String(value);
     }),
+    r.otherCores.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
