@@ -15,6 +15,6 @@ export async function createProduct(
   const seller = await authenticateAs(ctx.users.verifier, call.requestHeader, "seller");
   const fields = requireProductFields(request);
   const record = await ctx.store.insertProduct({ id: randomUUID(), sellerId: seller.userId, ...fields });
-  const [product] = await withSellers(ctx.users, ctx.logger, [record]);
+  const [product] = await withSellers(ctx.users, ctx.logger, [record], true);
   return product as Product;
 }

@@ -24,21 +24,25 @@ export function toProductMessage(record: ProductRecord, seller?: User): Product 
 
 /**
  * Product messages with their sellers' profiles, fetched in one GetUsers call
- * for the whole response.
+ * for the whole response. When the user service cannot answer, a read fails
+ * with Unavailable; a write that already happened (`afterWrite`) is still
+ * reported as done, its seller carrying only its id, so that the client does
+ * not repeat it.
  */
 export async function withSellers(
   users: UserDirectory,
   logger: Logger,
   records: readonly ProductRecord[],
+  afterWrite = false,
 ): Promise<Product[]> {
   if (records.length === 0) return [];
-  let sellers: Map<string, User>;
+  let sellers = new Map<string, User>();
   try {
     sellers = await users.usersByIds(records.map((record) => record.sellerId));
   } catch (error) {
-    // The cause may name hosts and ports: log it, tell the client only what failed.
+    // The cause may name hosts and ports: it goes to the log, not to the client.
     logger.warn({ err: error }, "fetching sellers from the user service failed");
-    throw new DomainError("unavailable", "seller profiles are unavailable; try again");
+    if (!afterWrite) throw new DomainError("unavailable", "seller profiles are unavailable; try again");
   }
   return records.map((record) => toProductMessage(record, sellers.get(record.sellerId)));
 }

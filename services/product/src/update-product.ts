@@ -27,6 +27,6 @@ export async function updateProduct(
     ? await ctx.store.findProduct(id).then((found) => (found?.sellerId === seller.userId ? found : undefined))
     : await ctx.store.updateProduct(id, seller.userId, changes);
   if (record === undefined) throw notFound(`product ${id} not found`);
-  const [product] = await withSellers(ctx.users, ctx.logger, [record]);
+  const [product] = await withSellers(ctx.users, ctx.logger, [record], true);
   return product as Product;
 }

@@ -28,6 +28,8 @@ export interface ProductTestSystem {
   /** Direct access to the product service's database, for checks and bulk data. */
   readonly sql: Sql;
   register(type: "buyer" | "seller"): Promise<TestUser>;
+  /** Stops the user service (an outage); close() still cleans up. */
+  stopUserService(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,11 @@ export async function startProductTestSystem(suite: string): Promise<ProductTest
     UserService,
     createGrpcTransport({ baseUrl: `http://127.0.0.1:${userService.port}` }),
   );
+  let userServiceStopped: Promise<void> | undefined;
+  const stopUsers = () => {
+    userServiceStopped ??= userService.close();
+    return userServiceStopped;
+  };
   const sql = createDatabase(productDatabase.url, { maxConnections: 4, applicationName: "product-test" });
   return {
     products: createClient(
@@ -85,10 +92,13 @@ export async function startProductTestSystem(suite: string): Promise<ProductTest
       const me = await users.getMe({}, as(tokens.accessToken));
       return { id: me.id, token: tokens.accessToken, name, email };
     },
+    async stopUserService() {
+      await stopUsers();
+    },
     async close() {
       await sql.end();
       await productService.close();
-      await userService.close();
+      await stopUsers();
       await productDatabase.drop();
       await userDatabase.drop();
     },
