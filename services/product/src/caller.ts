@@ -10,6 +10,7 @@ export async function optionalCaller(
   verifier: AccessTokenVerifier,
   headers: Headers,
 ): Promise<Caller | undefined> {
-  if (!headers.has("authorization")) return undefined;
+  const authorization = headers.get("authorization");
+  if (authorization === null || authorization === "") return undefined;
   return authenticate(verifier, headers);
 }
