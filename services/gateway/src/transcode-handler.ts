@@ -8,7 +8,7 @@ import { Code, type Transport } from "@connectrpc/connect";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { runInRequestContext } from "@skyros/kit/request-context";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { checkAuthorization } from "./auth-check.ts";
+import { createAuthorizationCheck } from "./auth-check.ts";
 import type { AuthLimits } from "./auth-limits.ts";
 import { GatewayError } from "./error-body.ts";
 import type { QueryValues } from "./query-params.ts";
@@ -39,6 +39,7 @@ const headerOf = (request: FastifyRequest, name: string): string | undefined => 
 /** The Fastify handler for every path the route table may serve. */
 export function createTranscodeHandler(deps: TranscodeDeps) {
   const router = createRouter(deps.routes);
+  const checkAuthorization = createAuthorizationCheck(deps.verifier);
 
   const call = async (
     route: Route,
@@ -46,7 +47,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
     reply: FastifyReply,
     bindings: ReadonlyMap<string, string>,
   ) => {
-    await checkAuthorization(deps.verifier, route.auth, headerOf(request, "authorization"));
+    await checkAuthorization(route.auth, headerOf(request, "authorization"));
     const input = decodeRequest(route, bindings, request.query as QueryValues, request.body);
     deps.authLimits.admit(route, input, request.ip);
     const metadata = new Headers();
