@@ -6,8 +6,11 @@
 import { create, createRegistry, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { file_google_rpc_error_details } from "@skyros/contracts/google/rpc/error_details_pb.js";
-import { httpStatusFromCode } from "./http-status.ts";
+import {
+  ErrorInfoSchema,
+  file_google_rpc_error_details,
+} from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { httpStatusFromCode, httpStatusFromReason } from "./http-status.ts";
 
 /** The JSON body of an error response. */
 export interface StatusBody {
@@ -74,8 +77,10 @@ function detailsOf(error: ConnectError): JsonValue[] {
 
 /** The HTTP status and body for a service's error. */
 export function renderConnectError(error: ConnectError): { status: number; body: StatusBody } {
+  const info = error.details.length === 0 ? undefined : error.findDetails(ErrorInfoSchema)[0];
+  const special = info?.domain === "skyros" ? httpStatusFromReason(info.reason) : undefined;
   return {
-    status: httpStatusFromCode(error.code),
+    status: special ?? httpStatusFromCode(error.code),
     body: {
       code: error.code,
       message: maskedMessages.get(error.code) ?? error.rawMessage,

@@ -85,6 +85,28 @@ describe("errors", () => {
     });
   });
 
+  test("a skyros ErrorInfo reason with a status of its own: a reused Idempotency-Key is 422", async () => {
+    const response = await call(gateway, "POST", "/v1/fail", {
+      body: { code: 9, message: "key reused", reason: "IDEMPOTENCY_KEY_REUSED" },
+    });
+    assert.equal(response.status, 422);
+    assert.deepEqual(response.body, {
+      code: 9,
+      message: "key reused",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: "IDEMPOTENCY_KEY_REUSED",
+          domain: "skyros",
+        },
+      ],
+    });
+    const other = await call(gateway, "POST", "/v1/fail", {
+      body: { code: 9, message: "no", reason: "SOMETHING_ELSE" },
+    });
+    assert.equal(other.status, 400);
+  });
+
   test("a call past its deadline is 504", async () => {
     const response = await call(gateway, "POST", "/v1/sleep", { body: { millis: 3000 } });
     assert.deepEqual(

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { BadRequestSchema, ErrorInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { type GrpcServer, startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import { TEST_SERVICE_CREDENTIAL, testLogger } from "@skyros/kit/testing";
@@ -37,17 +37,16 @@ export async function startLibraryServer(): Promise<GrpcServer> {
         listBookTitles: ({ shelf }) => ({ titles: [shelf, "second"], nextPageToken: "ignored" }),
         returnBook: ({ shelf, id, condition }) => ({ shelf, id, title: condition }),
         readFile: ({ path }) => ({ path }),
-        fail: ({ code, message, badField }) => {
+        fail: ({ code, message, badField, reason }) => {
           if (code === 0) return {};
-          const details =
-            badField === ""
-              ? []
-              : [
-                  {
-                    desc: BadRequestSchema,
-                    value: { fieldViolations: [{ field: badField, description: message }] },
-                  },
-                ];
+          const details: ConstructorParameters<typeof ConnectError>[3] = [];
+          if (badField !== "") {
+            details.push({
+              desc: BadRequestSchema,
+              value: { fieldViolations: [{ field: badField, description: message }] },
+            });
+          }
+          if (reason !== "") details.push({ desc: ErrorInfoSchema, value: { reason, domain: "skyros" } });
           throw new ConnectError(message, code as Code, undefined, details);
         },
         sleep: async ({ millis }, context) => {

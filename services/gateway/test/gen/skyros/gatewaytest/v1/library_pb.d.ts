@@ -374,6 +374,13 @@ export declare type FailRequest = Message<"skyros.gatewaytest.v1.FailRequest"> &
    * @generated from field: string bad_field = 3;
    */
   badField: string;
+
+  /**
+   * Attach a google.rpc.ErrorInfo with this reason (domain "skyros").
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
 };
 
 /**
