@@ -4,7 +4,7 @@
  * so `/v1/users/me` wins over a variable in the same place.
  */
 import { matchPathTemplate } from "./path-template.ts";
-import type { HttpMethod, Route } from "./route-table.ts";
+import type { Route } from "./route-table.ts";
 
 export type RouteMatch =
   | { readonly kind: "found"; readonly route: Route; readonly bindings: ReadonlyMap<string, string> }
@@ -50,5 +50,3 @@ export function createRouter(routes: readonly Route[]): Router {
     },
   };
 }
-
-export type { HttpMethod };

@@ -10,7 +10,7 @@ import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import type { Logger } from "@skyros/kit/logger";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { GatewayConfig } from "./config.ts";
 import { registerDocs } from "./docs.ts";
 import { GatewayError, internalErrorBody, renderConnectError, renderGatewayError } from "./error-body.ts";
@@ -39,12 +39,7 @@ export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
 
 const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
 
-function sendError(
-  reply: import("fastify").FastifyReply,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-) {
+function sendError(reply: FastifyReply, status: number, body: object, headers: Record<string, string> = {}) {
   reply.code(status).headers(headers).type("application/json; charset=utf-8").send(JSON.stringify(body));
 }
 
@@ -67,11 +62,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
   app.addHook("onResponse", (request, reply, done) => {
-    const route =
-      request.routeTemplate ||
-      (OPERATIONS_PATHS.has(request.routeOptions.url ?? "")
-        ? (request.routeOptions.url as string)
-        : "unmatched");
+    // The transcoded route's template, else the gateway's own route; never the raw URL.
+    const own = request.routeOptions.url;
+    const route = request.routeTemplate || (own !== undefined && own !== "/*" ? own : "unmatched");
     deps.metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     logger.info(
       {
