@@ -34,7 +34,15 @@ export function readBenchConfig(env: Env): BenchConfig {
     users,
     sellers,
     products: envInt(env, "BENCH_PRODUCTS", 10_000, 2 * sellers, 10_000_000),
-    registeredUsers: envInt(env, "BENCH_REGISTERED_USERS", users, 2, users),
+    // Every seller and a couple of hundred buyers: enough tokens for "many buyers",
+    // without paying argon2 a thousand times before the first measurement.
+    registeredUsers: envInt(
+      env,
+      "BENCH_REGISTERED_USERS",
+      Math.min(users, sellers + 200),
+      sellers + 1,
+      users,
+    ),
     profile: envBool(env, "BENCH_PROFILE", false),
     databaseUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
   };

@@ -2,7 +2,10 @@
  * Prints where a process spent its CPU, from a V8 .cpuprofile (node --cpu-prof):
  * the top functions by self time, and self time by package or project folder.
  *
- *   node bench/profile-summary.ts bench/results/profiles/gateway.cpuprofile [top=25]
+ *   node bench/profile-summary.ts bench/results/profiles/gateway.cpuprofile [top=25] [function]
+ *
+ * With a function name, it prints instead the call stacks that spend the most
+ * time in that function.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -97,6 +100,28 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
   };
 }
 
+/** The heaviest call stacks (up to `depth` callers) that end in a function named `name`. */
+export function callersOf(profile: CpuProfile, name: string, top = 10, depth = 8): SelfTime[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const stacks = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    if (byId.get(id)?.callFrame.functionName !== name) return;
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    total += us;
+    const frames: string[] = [];
+    for (let at = parent.get(id); at !== undefined && frames.length < depth; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (frame !== undefined && frame.functionName !== "(root)") frames.push(labelOf(frame));
+    }
+    const stack = frames.join("\n           <- ");
+    stacks.set(stack, (stacks.get(stack) ?? 0) + us);
+  });
+  return sorted(stacks, total, top);
+}
+
 /** The summary as text. */
 export function formatProfileSummary(name: string, summary: ProfileSummary): string {
   const row = (t: SelfTime) =>
@@ -113,11 +138,19 @@ export function formatProfileSummary(name: string, summary: ProfileSummary): str
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, name] = process.argv.slice(2);
   if (file === undefined) {
-    process.stderr.write("usage: node bench/profile-summary.ts <file.cpuprofile> [top]\n");
+    process.stderr.write("usage: node bench/profile-summary.ts <file.cpuprofile> [top] [function]\n");
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  process.stdout.write(`${formatProfileSummary(file, summarizeProfile(profile, Number(top ?? 25)))}\n`);
+  if (name === undefined) {
+    process.stdout.write(`${formatProfileSummary(file, summarizeProfile(profile, Number(top ?? 25)))}\n`);
+  } else {
+    for (const stack of callersOf(profile, name, Number(top ?? 10))) {
+      process.stdout.write(
+        `${stack.percent.toFixed(1).padStart(5)}%  ${name}\n           <- ${stack.label}\n`,
+      );
+    }
+  }
 }

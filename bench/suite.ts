@@ -8,7 +8,7 @@ import type { RunningSystem, ServiceName } from "../scripts/system.ts";
 import type { Catalog } from "./catalog.ts";
 import type { BenchConfig } from "./config.ts";
 import { type CpuTarget, processTarget, processTreeTarget } from "./cpu.ts";
-import { runGrpcProductLoad } from "./grpc-direct.ts";
+import { runGrpcProductLoad, runRawGrpcProductLoad } from "./grpc-direct.ts";
 import { runHttpLoad } from "./http-load.ts";
 import { type LoadOutcome, measure, type ScenarioResult } from "./measure.ts";
 import { type BenchBuyer, createOrderSteps, mixedSteps, productByIdSteps, searchSteps } from "./scenarios.ts";
@@ -102,11 +102,25 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     await run(
       {
         name: "grpc-a-product-by-id",
-        description: `gRPC GetProduct straight to the product service, random ids`,
+        description: "gRPC GetProduct straight to the product service with Connect's client, random ids",
       },
       systemTargets,
       (seconds) =>
         runGrpcProductLoad(catalog, {
+          baseUrl: `http://127.0.0.1:${system.ports.product}`,
+          concurrency: config.connections,
+          sessions: 4,
+          durationSeconds: seconds,
+        }),
+    );
+    await run(
+      {
+        name: "grpc-raw-a-product-by-id",
+        description: "gRPC GetProduct straight to the product service with a minimal node:http2 client",
+      },
+      systemTargets,
+      (seconds) =>
+        runRawGrpcProductLoad(catalog, {
           baseUrl: `http://127.0.0.1:${system.ports.product}`,
           concurrency: config.connections,
           sessions: 4,
