@@ -28,7 +28,7 @@ before(async () => {
   gateway = await startTestGateway(
     `http://127.0.0.1:${library.port}`,
     tokens,
-    { GATEWAY_CALL_TIMEOUT_MS: "300", GATEWAY_CORS_ORIGINS: "https://shop.example" },
+    { GATEWAY_CALL_TIMEOUT_MS: "1500", GATEWAY_CORS_ORIGINS: "https://shop.example" },
     [{ name: "user", url: deadUrl, services: [UserService] }],
   );
 });
@@ -108,7 +108,7 @@ describe("errors", () => {
   });
 
   test("a call past its deadline is 504", async () => {
-    const response = await call(gateway, "POST", "/v1/sleep", { body: { millis: 3000 } });
+    const response = await call(gateway, "POST", "/v1/sleep", { body: { millis: 6000 } });
     assert.deepEqual(
       [response.status, response.body],
       [504, { code: 4, message: "deadline exceeded", details: [] }],

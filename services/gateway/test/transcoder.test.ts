@@ -28,9 +28,7 @@ const emptyBook = {
 before(async () => {
   library = await startLibraryServer();
   tokens = await createTestTokens();
-  gateway = await startTestGateway(`http://127.0.0.1:${library.port}`, tokens, {
-    GATEWAY_CALL_TIMEOUT_MS: "300",
-  });
+  gateway = await startTestGateway(`http://127.0.0.1:${library.port}`, tokens);
 });
 
 after(async () => {
