@@ -12,7 +12,6 @@ import {
   envBool,
   envInt,
   envList,
-  envOptional,
   envPort,
   envString,
   envUrl,
@@ -54,8 +53,6 @@ export interface GatewayConfig {
   /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
   readonly trustProxy: boolean;
   readonly logLevel: string;
-  /** Only passed to kit clients; the gateway calls no internal RPC. */
-  readonly serviceCredential: string | undefined;
 }
 
 const httpProtocols = ["http:", "https:"] as const;
@@ -114,6 +111,5 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     generalPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_GENERAL", 0, 60_000),
     trustProxy: envBool(env, "GATEWAY_TRUST_PROXY", false),
     logLevel,
-    serviceCredential: envOptional(env, "SKYROS_SERVICE_CREDENTIAL"),
   };
 }

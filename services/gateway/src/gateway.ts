@@ -55,7 +55,6 @@ export async function startGateway(
     createUserDirectory({
       userServiceUrl: user?.url ?? "http://127.0.0.1:4011",
       timeoutMs: config.callTimeoutMs,
-      serviceCredential: config.serviceCredential,
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
     }).verifier;
