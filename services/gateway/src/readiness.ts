@@ -23,7 +23,7 @@ export interface Readiness {
 /** Asks every target at once, each with a short deadline. */
 export function createReadinessCheck(
   targets: readonly ReadinessTarget[],
-  timeoutMs = 1_000,
+  timeoutMs = 2_000,
 ): () => Promise<Readiness> {
   const clients = targets.map((target) => ({ ...target, client: createClient(Health, target.transport) }));
   return async () => {
