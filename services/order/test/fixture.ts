@@ -63,7 +63,6 @@ export async function startOrderTestBed(orderEnv: Record<string, string> = {}): 
       ORDER_GRPC_PORT: "0",
       USER_SERVICE_URL: userServiceUrl,
       PRODUCT_SERVICE_URL: `http://127.0.0.1:${productPort}`,
-      SKYROS_CALL_TIMEOUT_MS: "2000",
       ...orderEnv,
     }),
     await database("order_test_orders"),
