@@ -2,7 +2,10 @@
  * Support for the tests of every package: scratch databases on the test
  * PostgreSQL server, quiet loggers, free ports.
  */
+import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { createLogger, type Logger } from "./logger.ts";
 import { createScratchDatabase } from "./provisioning.ts";
 
@@ -38,4 +41,27 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
     });
   });
+}
+
+/**
+ * Awaits a call that must fail with `code` and, when `field` is given, name
+ * that field in its BadRequest detail. Returns the error for further checks.
+ */
+export async function expectRpcError(
+  promise: Promise<unknown>,
+  code: Code,
+  field?: string,
+): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    const connectError = ConnectError.from(error);
+    assert.equal(Code[connectError.code], Code[code], connectError.message);
+    if (field !== undefined) {
+      const [badRequest] = connectError.findDetails(BadRequestSchema);
+      assert.equal(badRequest?.fieldViolations[0]?.field, field, connectError.message);
+    }
+    return connectError;
+  }
+  assert.fail(`expected ${Code[code]}`);
 }
