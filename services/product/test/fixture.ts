@@ -2,10 +2,8 @@
  * What the product service's tests run against: the real user service and the
  * real product service, each on a scratch database of its own, called over gRPC.
  */
-import assert from "node:assert/strict";
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createDatabase, type Sql } from "@skyros/kit/database";
@@ -103,20 +101,4 @@ export async function startProductTestSystem(suite: string): Promise<ProductTest
       await userDatabase.drop();
     },
   };
-}
-
-/** Asserts that `promise` fails with `code` (and, for invalid arguments, names `field`). */
-export async function rejects(promise: Promise<unknown>, code: Code, field?: string): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    assert.equal(Code[connectError.code], Code[code], connectError.message);
-    if (field !== undefined) {
-      const [badRequest] = connectError.findDetails(BadRequestSchema);
-      assert.equal(badRequest?.fieldViolations[0]?.field, field, connectError.message);
-    }
-    return connectError;
-  }
-  assert.fail(`expected ${Code[code]}`);
 }

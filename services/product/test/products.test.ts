@@ -3,14 +3,8 @@ import { after, before, describe, test } from "node:test";
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import type { Product } from "@skyros/contracts/skyros/product/v1/product_pb.js";
-import {
-  as,
-  internal,
-  type ProductTestSystem,
-  rejects,
-  startProductTestSystem,
-  type TestUser,
-} from "./fixture.ts";
+import { expectRpcError } from "@skyros/kit/testing";
+import { as, internal, type ProductTestSystem, startProductTestSystem, type TestUser } from "./fixture.ts";
 
 let system: ProductTestSystem;
 let seller: TestUser;
@@ -57,23 +51,27 @@ describe("CreateProduct", () => {
   });
 
   test("a buyer is PermissionDenied; no token is Unauthenticated", async () => {
-    await rejects(newProduct(buyer), Code.PermissionDenied);
-    await rejects(
+    await expectRpcError(newProduct(buyer), Code.PermissionDenied);
+    await expectRpcError(
       system.products.createProduct({ name: "x", description: "", price: 1n, stock: 0 }),
       Code.Unauthenticated,
     );
-    await rejects(newProduct({ ...seller, token: "not.a.token" }), Code.Unauthenticated);
+    await expectRpcError(newProduct({ ...seller, token: "not.a.token" }), Code.Unauthenticated);
   });
 
   test("bad fields are InvalidArgument naming the field", async () => {
-    await rejects(newProduct(seller, { name: "" }), Code.InvalidArgument, "name");
-    await rejects(newProduct(seller, { name: "   " }), Code.InvalidArgument, "name");
-    await rejects(newProduct(seller, { price: 0n }), Code.InvalidArgument, "price");
-    await rejects(newProduct(seller, { price: -5n }), Code.InvalidArgument, "price");
-    await rejects(newProduct(seller, { stock: -1 }), Code.InvalidArgument, "stock");
-    await rejects(newProduct(seller, { name: "x".repeat(201) }), Code.InvalidArgument, "name");
-    await rejects(newProduct(seller, { description: "é".repeat(2501) }), Code.InvalidArgument, "description");
-    await rejects(newProduct(seller, { name: "nul\u0000byte" }), Code.InvalidArgument, "name");
+    await expectRpcError(newProduct(seller, { name: "" }), Code.InvalidArgument, "name");
+    await expectRpcError(newProduct(seller, { name: "   " }), Code.InvalidArgument, "name");
+    await expectRpcError(newProduct(seller, { price: 0n }), Code.InvalidArgument, "price");
+    await expectRpcError(newProduct(seller, { price: -5n }), Code.InvalidArgument, "price");
+    await expectRpcError(newProduct(seller, { stock: -1 }), Code.InvalidArgument, "stock");
+    await expectRpcError(newProduct(seller, { name: "x".repeat(201) }), Code.InvalidArgument, "name");
+    await expectRpcError(
+      newProduct(seller, { description: "é".repeat(2501) }),
+      Code.InvalidArgument,
+      "description",
+    );
+    await expectRpcError(newProduct(seller, { name: "nul\u0000byte" }), Code.InvalidArgument, "name");
   });
 
   test("a zero stock and an empty description are fine", async () => {
@@ -93,12 +91,12 @@ describe("GetProduct", () => {
   });
 
   test("unknown, deleted and malformed ids", async () => {
-    await rejects(system.products.getProduct({ id: unknownId }), Code.NotFound);
-    await rejects(system.products.getProduct({ id: "nope" }), Code.InvalidArgument, "id");
-    await rejects(system.products.getProduct({ id: "" }), Code.InvalidArgument, "id");
+    await expectRpcError(system.products.getProduct({ id: unknownId }), Code.NotFound);
+    await expectRpcError(system.products.getProduct({ id: "nope" }), Code.InvalidArgument, "id");
+    await expectRpcError(system.products.getProduct({ id: "" }), Code.InvalidArgument, "id");
     const created = await newProduct(seller);
     await system.products.deleteProduct({ id: created.id }, as(seller));
-    await rejects(system.products.getProduct({ id: created.id }), Code.NotFound);
+    await expectRpcError(system.products.getProduct({ id: created.id }), Code.NotFound);
   });
 });
 
@@ -155,12 +153,12 @@ describe("ListProducts", () => {
     });
     assert.deepEqual(page.result.map((p) => p.id).sort(), [(a as Product).id, (b as Product).id].sort());
     assert.equal(page.nextPageToken, "");
-    await rejects(
+    await expectRpcError(
       system.products.listProducts({ ids: Array.from({ length: 101 }, () => unknownId) }),
       Code.InvalidArgument,
       "ids",
     );
-    await rejects(system.products.listProducts({ ids: ["bad"] }), Code.InvalidArgument, "ids");
+    await expectRpcError(system.products.listProducts({ ids: ["bad"] }), Code.InvalidArgument, "ids");
   });
 
   test("a seller's token without sellerId lists only the caller's products", async () => {
@@ -178,22 +176,34 @@ describe("ListProducts", () => {
   });
 
   test("a presented token must be valid", async () => {
-    await rejects(system.products.listProducts({}, as("not.a.token")), Code.Unauthenticated);
-    await rejects(
+    await expectRpcError(system.products.listProducts({}, as("not.a.token")), Code.Unauthenticated);
+    await expectRpcError(
       system.products.listProducts({}, { headers: { authorization: "Basic abc" } }),
       Code.Unauthenticated,
     );
   });
 
   test("bad filters and paging are InvalidArgument naming the field", async () => {
-    await rejects(system.products.listProducts({ sellerId: "x" }), Code.InvalidArgument, "sellerId");
-    await rejects(system.products.listProducts({ pageToken: "garbage" }), Code.InvalidArgument, "pageToken");
+    await expectRpcError(system.products.listProducts({ sellerId: "x" }), Code.InvalidArgument, "sellerId");
+    await expectRpcError(
+      system.products.listProducts({ pageToken: "garbage" }),
+      Code.InvalidArgument,
+      "pageToken",
+    );
     const forged = `v1.${Buffer.from(JSON.stringify([0, "not-a-uuid"])).toString("base64url")}`;
-    await rejects(system.products.listProducts({ pageToken: forged }), Code.InvalidArgument, "pageToken");
-    await rejects(system.products.listProducts({ pageSize: -1 }), Code.InvalidArgument, "pageSize");
-    await rejects(system.products.listProducts({ offset: -1 }), Code.InvalidArgument, "offset");
-    await rejects(system.products.listProducts({ search: "x".repeat(201) }), Code.InvalidArgument, "search");
-    await rejects(system.products.listProducts({ search: "\u0000" }), Code.InvalidArgument, "search");
+    await expectRpcError(
+      system.products.listProducts({ pageToken: forged }),
+      Code.InvalidArgument,
+      "pageToken",
+    );
+    await expectRpcError(system.products.listProducts({ pageSize: -1 }), Code.InvalidArgument, "pageSize");
+    await expectRpcError(system.products.listProducts({ offset: -1 }), Code.InvalidArgument, "offset");
+    await expectRpcError(
+      system.products.listProducts({ search: "x".repeat(201) }),
+      Code.InvalidArgument,
+      "search",
+    );
+    await expectRpcError(system.products.listProducts({ search: "\u0000" }), Code.InvalidArgument, "search");
   });
 
   test("legacy limit and offset", async () => {
@@ -263,12 +273,12 @@ describe("UpdateProduct", () => {
     assert.equal(updated.name, "Renamed");
     assert.equal(updated.stock, 0);
     assert.equal(updated.price, created.price);
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, updateMask: { paths: ["seller_id"] } }, as(seller)),
       Code.InvalidArgument,
       "updateMask",
     );
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, updateMask: { paths: ["name"] } }, as(seller)),
       Code.InvalidArgument,
       "name",
@@ -277,22 +287,22 @@ describe("UpdateProduct", () => {
 
   test("bad values are InvalidArgument naming the field", async () => {
     const created = await newProduct(seller);
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, price: 0n }, as(seller)),
       Code.InvalidArgument,
       "price",
     );
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, stock: -3 }, as(seller)),
       Code.InvalidArgument,
       "stock",
     );
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, name: " " }, as(seller)),
       Code.InvalidArgument,
       "name",
     );
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: "nope", name: "x" }, as(seller)),
       Code.InvalidArgument,
       "id",
@@ -301,16 +311,16 @@ describe("UpdateProduct", () => {
 
   test("only the owning seller: another seller NotFound, a buyer PermissionDenied", async () => {
     const created = await newProduct(seller);
-    await rejects(
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, price: 1n }, as(otherSeller)),
       Code.NotFound,
     );
-    await rejects(system.products.updateProduct({ id: created.id }, as(otherSeller)), Code.NotFound);
-    await rejects(
+    await expectRpcError(system.products.updateProduct({ id: created.id }, as(otherSeller)), Code.NotFound);
+    await expectRpcError(
       system.products.updateProduct({ id: created.id, price: 1n }, as(buyer)),
       Code.PermissionDenied,
     );
-    await rejects(system.products.updateProduct({ id: created.id, price: 1n }), Code.Unauthenticated);
+    await expectRpcError(system.products.updateProduct({ id: created.id, price: 1n }), Code.Unauthenticated);
     assert.equal((await system.products.getProduct({ id: created.id })).price, created.price);
   });
 
@@ -327,12 +337,15 @@ describe("UpdateProduct", () => {
 describe("DeleteProduct", () => {
   test("the owning seller soft-deletes; a repeat is NotFound; others cannot", async () => {
     const created = await newProduct(seller);
-    await rejects(system.products.deleteProduct({ id: created.id }, as(otherSeller)), Code.NotFound);
-    await rejects(system.products.deleteProduct({ id: created.id }, as(buyer)), Code.PermissionDenied);
-    await rejects(system.products.deleteProduct({ id: created.id }), Code.Unauthenticated);
+    await expectRpcError(system.products.deleteProduct({ id: created.id }, as(otherSeller)), Code.NotFound);
+    await expectRpcError(system.products.deleteProduct({ id: created.id }, as(buyer)), Code.PermissionDenied);
+    await expectRpcError(system.products.deleteProduct({ id: created.id }), Code.Unauthenticated);
     await system.products.deleteProduct({ id: created.id }, as(seller));
-    await rejects(system.products.deleteProduct({ id: created.id }, as(seller)), Code.NotFound);
-    await rejects(system.products.updateProduct({ id: created.id, price: 5n }, as(seller)), Code.NotFound);
+    await expectRpcError(system.products.deleteProduct({ id: created.id }, as(seller)), Code.NotFound);
+    await expectRpcError(
+      system.products.updateProduct({ id: created.id, price: 5n }, as(seller)),
+      Code.NotFound,
+    );
     const [row] = await system.sql`select delete_time from products where id = ${created.id}`;
     assert.ok(row?.delete_time instanceof Date);
   });
@@ -340,9 +353,12 @@ describe("DeleteProduct", () => {
 
 describe("GetProducts (internal)", () => {
   test("requires the service credential", async () => {
-    await rejects(system.products.getProducts({ ids: [] }), Code.Unauthenticated);
-    await rejects(system.products.reserveStock({ orderId: unknownId, items: [] }), Code.Unauthenticated);
-    await rejects(system.products.releaseStock({ orderId: unknownId }), Code.Unauthenticated);
+    await expectRpcError(system.products.getProducts({ ids: [] }), Code.Unauthenticated);
+    await expectRpcError(
+      system.products.reserveStock({ orderId: unknownId, items: [] }),
+      Code.Unauthenticated,
+    );
+    await expectRpcError(system.products.releaseStock({ orderId: unknownId }), Code.Unauthenticated);
   });
 
   test("returns the live products asked for, sellers by id only", async () => {
@@ -359,6 +375,10 @@ describe("GetProducts (internal)", () => {
     assert.equal(found?.seller?.id, seller.id);
     assert.equal(found?.seller?.name, "");
     assert.equal(found?.price, a.price);
-    await rejects(system.products.getProducts({ ids: ["bad"] }, internal), Code.InvalidArgument, "ids");
+    await expectRpcError(
+      system.products.getProducts({ ids: ["bad"] }, internal),
+      Code.InvalidArgument,
+      "ids",
+    );
   });
 });

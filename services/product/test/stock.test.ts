@@ -6,14 +6,8 @@ import {
   PreconditionFailureSchema,
   ResourceInfoSchema,
 } from "@skyros/contracts/google/rpc/error_details_pb.js";
-import {
-  as,
-  internal,
-  type ProductTestSystem,
-  rejects,
-  startProductTestSystem,
-  type TestUser,
-} from "./fixture.ts";
+import { expectRpcError } from "@skyros/kit/testing";
+import { as, internal, type ProductTestSystem, startProductTestSystem, type TestUser } from "./fixture.ts";
 
 let system: ProductTestSystem;
 let seller: TestUser;
@@ -78,7 +72,7 @@ describe("ReserveStock", () => {
       { productId: a, quantity: 2 },
       { productId: b, quantity: 2 },
     ];
-    const error = await rejects(reserve(orderId, items), Code.FailedPrecondition);
+    const error = await expectRpcError(reserve(orderId, items), Code.FailedPrecondition);
     assert.match(error.rawMessage, new RegExp(b));
     const [detail] = error.findDetails(PreconditionFailureSchema);
     assert.deepEqual(
@@ -89,7 +83,7 @@ describe("ReserveStock", () => {
     assert.equal(await stockOf(b), 1);
     // Even once stock arrives, the order's outcome stays what it was.
     await system.products.updateProduct({ id: b, stock: 10 }, as(seller));
-    const again = await rejects(reserve(orderId, items), Code.FailedPrecondition);
+    const again = await expectRpcError(reserve(orderId, items), Code.FailedPrecondition);
     assert.equal(again.rawMessage, error.rawMessage);
     assert.equal(await stockOf(a), 5);
     assert.equal(await stockOf(b), 10);
@@ -104,23 +98,23 @@ describe("ReserveStock", () => {
       { productId: a, quantity: 1 },
       { productId: gone, quantity: 1 },
     ];
-    const error = await rejects(reserve(orderId, items), Code.NotFound);
+    const error = await expectRpcError(reserve(orderId, items), Code.NotFound);
     assert.equal(error.findDetails(ResourceInfoSchema)[0]?.resourceName, gone);
-    await rejects(reserve(orderId, items), Code.NotFound);
-    await rejects(reserve(randomUUID(), [{ productId: randomUUID(), quantity: 1 }]), Code.NotFound);
+    await expectRpcError(reserve(orderId, items), Code.NotFound);
+    await expectRpcError(reserve(randomUUID(), [{ productId: randomUUID(), quantity: 1 }]), Code.NotFound);
     assert.equal(await stockOf(a), 5);
   });
 
   test("bad requests are InvalidArgument naming the field", async () => {
     const a = await newProduct(5);
-    await rejects(reserve("nope", [{ productId: a, quantity: 1 }]), Code.InvalidArgument, "orderId");
-    await rejects(reserve(randomUUID(), []), Code.InvalidArgument, "items");
-    await rejects(
+    await expectRpcError(reserve("nope", [{ productId: a, quantity: 1 }]), Code.InvalidArgument, "orderId");
+    await expectRpcError(reserve(randomUUID(), []), Code.InvalidArgument, "items");
+    await expectRpcError(
       reserve(randomUUID(), [{ productId: a, quantity: 0 }]),
       Code.InvalidArgument,
       "items.quantity",
     );
-    await rejects(
+    await expectRpcError(
       reserve(randomUUID(), [{ productId: "x", quantity: 1 }]),
       Code.InvalidArgument,
       "items.productId",
@@ -188,7 +182,7 @@ describe("ReleaseStock", () => {
     assert.equal((await release(orderId)).released, true);
     assert.equal(await stockOf(a), 10);
     // Once released, the order cannot take stock again.
-    await rejects(reserve(orderId, [{ productId: a, quantity: 4 }]), Code.FailedPrecondition);
+    await expectRpcError(reserve(orderId, [{ productId: a, quantity: 4 }]), Code.FailedPrecondition);
     assert.equal(await stockOf(a), 10);
   });
 
@@ -213,17 +207,20 @@ describe("ReleaseStock", () => {
   test("a failed reservation has nothing to release", async () => {
     const a = await newProduct(1);
     const orderId = randomUUID();
-    await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+    await expectRpcError(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
     assert.equal((await release(orderId)).released, false);
     assert.equal(await stockOf(a), 1);
-    await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+    await expectRpcError(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
   });
 
   test("a release before its reservation leaves a tombstone: the late reservation takes nothing", async () => {
     const a = await newProduct(10);
     const orderId = randomUUID();
     assert.equal((await release(orderId)).released, false);
-    const error = await rejects(reserve(orderId, [{ productId: a, quantity: 2 }]), Code.FailedPrecondition);
+    const error = await expectRpcError(
+      reserve(orderId, [{ productId: a, quantity: 2 }]),
+      Code.FailedPrecondition,
+    );
     const [detail] = error.findDetails(PreconditionFailureSchema);
     assert.deepEqual(
       detail?.violations.map((v) => [v.type, v.subject]),
@@ -250,6 +247,6 @@ describe("ReleaseStock", () => {
   });
 
   test("a malformed order id is InvalidArgument", async () => {
-    await rejects(release("nope"), Code.InvalidArgument, "orderId");
+    await expectRpcError(release("nope"), Code.InvalidArgument, "orderId");
   });
 });

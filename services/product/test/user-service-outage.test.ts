@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { as, type ProductTestSystem, rejects, startProductTestSystem, type TestUser } from "./fixture.ts";
+import { expectRpcError } from "@skyros/kit/testing";
+import { as, type ProductTestSystem, startProductTestSystem, type TestUser } from "./fixture.ts";
 
 let system: ProductTestSystem;
 let seller: TestUser;
@@ -21,9 +22,9 @@ test("without the user service, reads are Unavailable and a write still reports 
     as(seller),
   );
   await system.stopUserService();
-  const error = await rejects(system.products.getProduct({ id: product.id }), Code.Unavailable);
+  const error = await expectRpcError(system.products.getProduct({ id: product.id }), Code.Unavailable);
   assert.doesNotMatch(error.rawMessage, /127\.0\.0\.1|ECONNREFUSED|:\d{2,5}\b/);
-  await rejects(system.products.listProducts({ sellerId: seller.id }), Code.Unavailable);
+  await expectRpcError(system.products.listProducts({ sellerId: seller.id }), Code.Unavailable);
   // The access token's key was fetched before the outage, so the seller is still recognised.
   const updated = await system.products.updateProduct({ id: product.id, stock: 5 }, as(seller));
   assert.equal(updated.stock, 5);
