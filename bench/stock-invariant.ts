@@ -15,6 +15,20 @@ export interface StockInvariantReport {
   readonly unitsHeld: number;
   /** Orders whose stock step was still unfinished when the check gave up waiting. */
   readonly ordersInFlight: number;
+  /**
+   * When it does not hold: the product service's reservations of the mismatched
+   * products, each with what the order service knows of its order.
+   */
+  readonly suspects: readonly Suspect[];
+}
+
+export interface Suspect {
+  readonly orderId: string;
+  readonly productId: string;
+  readonly quantity: number;
+  readonly reservation: string;
+  /** The order's status and stock step in the order database; "missing" when it has no such order. */
+  readonly order: string;
 }
 
 const LIVE = ["pending", "accepted", "shipped", "delivered"];
@@ -66,6 +80,14 @@ export async function checkStockInvariant(
         }
       }
     }
+    const suspects =
+      bad === 0
+        ? []
+        : await findSuspects(
+            products,
+            orders,
+            mismatches.map((m) => m.productId),
+          );
     return {
       holds: bad === 0,
       productsChecked: catalog.products.length,
@@ -73,9 +95,44 @@ export async function checkStockInvariant(
       liveOrders: live?.n ?? 0,
       unitsHeld,
       ordersInFlight: inFlight,
+      suspects,
     };
   } finally {
     await orders.end();
     await products.end();
+  }
+}
+
+/**
+ * The reservations of `productIds` whose order is not live: where the units
+ * went. Reads the product service's reservation tables, so it is diagnosis
+ * only: an error yields no suspects rather than a failed run.
+ */
+async function findSuspects(
+  products: postgres.Sql,
+  orders: postgres.Sql,
+  productIds: string[],
+): Promise<Suspect[]> {
+  try {
+    const held = await products<{ orderId: string; productId: string; quantity: number; status: string }[]>`
+      select i.order_id as "orderId", i.product_id as "productId", i.quantity, r.status
+      from reservation_items i join reservations r using (order_id)
+      where i.product_id in ${products(productIds)} and r.status = 'held'`;
+    if (held.length === 0) return [];
+    const known = await orders<{ id: string; status: string; stock: string }[]>`
+      select id, status, stock from orders where id in ${orders(held.map((h) => h.orderId))}`;
+    const byId = new Map(known.map((o) => [o.id, `${o.status}/${o.stock}`]));
+    return held
+      .map((h) => ({ ...h, reservation: h.status, order: byId.get(h.orderId) ?? "missing" }))
+      .filter((s) => !LIVE.some((status) => s.order.startsWith(`${status}/`)))
+      .map(({ orderId, productId, quantity, reservation, order }) => ({
+        orderId,
+        productId,
+        quantity,
+        reservation,
+        order,
+      }));
+  } catch {
+    return [];
   }
 }
