@@ -9,6 +9,7 @@ import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-cl
 import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
+import { withProfileCache } from "@skyros/kit/profile-cache";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
 import { createUserDirectory } from "@skyros/kit/user-directory";
 import type { OrderConfig } from "./config.ts";
@@ -46,13 +47,16 @@ export async function startOrderService(
   const ctx: OrderContext = {
     store: createOrderStore(sql),
     stock: createStockService(products, logger),
-    users: createUserDirectory({
-      userServiceUrl: config.userServiceUrl,
-      timeoutMs: config.callTimeoutMs,
-      serviceCredential: config.serviceCredential,
-      jwtIssuer: config.jwtIssuer,
-      jwtAudience: config.jwtAudience,
-    }),
+    users: withProfileCache(
+      createUserDirectory({
+        userServiceUrl: config.userServiceUrl,
+        timeoutMs: config.callTimeoutMs,
+        serviceCredential: config.serviceCredential,
+        jwtIssuer: config.jwtIssuer,
+        jwtAudience: config.jwtAudience,
+      }),
+      { ttlMs: config.profileCacheTtlMs, maxEntries: 10_000 },
+    ),
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
     stockStepTimeoutMs: config.stockStepTimeoutMs,
