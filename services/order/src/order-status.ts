@@ -46,8 +46,9 @@ export const TRANSITIONS: Readonly<Record<OrderAction, Transition>> = {
 export function transitionFrom(current: OrderStatus, action: OrderAction): Transition {
   const transition = TRANSITIONS[action];
   if (transition.from !== current) {
+    const article = transition.from === "accepted" ? "an" : "a";
     throw failedPrecondition(
-      `cannot ${action} an order that is ${current}; only a ${transition.from} order can be ${pastTense[action]}`,
+      `cannot ${action} an order that is ${current}; only ${article} ${transition.from} order can be ${pastTense[action]}`,
     );
   }
   return transition;
