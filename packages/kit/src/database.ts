@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   /** Pool size; match it to the cores of the database server, not the load. */
   readonly maxConnections: number;
   readonly applicationName: string;
+  /** Run-time settings every connection starts with (e.g. synchronous_commit). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** A connection pool. int8 columns arrive as bigint, the type protobuf int64 fields use. */
@@ -21,7 +23,7 @@ export function createDatabase(url: string, options: DatabaseOptions): Sql {
     connect_timeout: 10,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
-    connection: { application_name: options.applicationName },
+    connection: { ...options.settings, application_name: options.applicationName },
   }) as unknown as Sql;
 }
 

@@ -5,6 +5,7 @@
  */
 import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { createDatabase } from "@skyros/kit/database";
 import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-client";
 import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
@@ -36,6 +37,12 @@ export async function startOrderService(
     applicationName: "skyros-order",
     logger,
   });
+  // Commits that the recovery loop can redo need not wait for the disk (see the store).
+  const relaxed = createDatabase(databaseUrl, {
+    maxConnections: Math.max(2, Math.ceil(config.databasePoolMax / 2)),
+    applicationName: "skyros-order",
+    settings: { synchronous_commit: "off" },
+  });
   const products = createServiceClient(
     ProductService,
     createServiceTransport({
@@ -45,7 +52,7 @@ export async function startOrderService(
     }),
   );
   const ctx: OrderContext = {
-    store: createOrderStore(sql),
+    store: createOrderStore(sql, relaxed),
     stock: createStockService(products, logger),
     users: withProfileCache(
       createUserDirectory({
@@ -81,7 +88,7 @@ export async function startOrderService(
     async close() {
       await server.close();
       await recovery.stop();
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), relaxed.end({ timeout: 5 })]);
     },
   };
 }

@@ -129,8 +129,14 @@ const toRecord = (row: OrderRow): OrderRecord => ({ ...row, items: fromStoredLin
 
 const visible = "status <> 'failed' and stock <> 'reserving'";
 
-/** The order service's store over a migrated database. */
-export function createOrderStore(sql: Sql): OrderStore {
+/**
+ * The order service's store over a migrated database. `relaxed` (by default
+ * `sql`) is a pool whose commits need not wait for the disk: it carries only the
+ * writes whose loss in a database crash the recovery loop repairs, because they
+ * record an outcome that repeating the idempotent stock step gives again (held,
+ * refused, released) or only schedule work (leases, expired keys).
+ */
+export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
   const columns = sql.unsafe(orderColumns);
   const after = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
   const one = async (rows: Promise<OrderRow[]>) => {
@@ -182,12 +188,12 @@ export function createOrderStore(sql: Sql): OrderStore {
     findOrder: (id) => one(sql<OrderRow[]>`select ${columns} from orders where id = ${id}`),
 
     markHeld: (id) =>
-      one(sql<OrderRow[]>`
+      one(relaxed<OrderRow[]>`
         update orders set stock = 'held', next_attempt_time = null
         where id = ${id} and stock = 'reserving' returning ${columns}`),
 
     markRefused: (id, code, message) =>
-      one(sql<OrderRow[]>`
+      one(relaxed<OrderRow[]>`
         update orders set status = 'failed', stock = 'none', next_attempt_time = null,
           failure_code = ${code}, failure_message = ${message}, update_time = now()
         where id = ${id} and stock = 'reserving' returning ${columns}`),
@@ -215,7 +221,7 @@ export function createOrderStore(sql: Sql): OrderStore {
         returning ${columns}`),
 
     async markReleased(id) {
-      await sql`
+      await relaxed`
         update orders set stock = 'released', next_attempt_time = null
         where id = ${id} and stock = 'releasing'`;
     },
@@ -235,7 +241,7 @@ export function createOrderStore(sql: Sql): OrderStore {
     },
 
     async claimUnfinished(limit, leaseMs) {
-      const rows = await sql<(Omit<UnfinishedOrder, "items"> & { items: StoredLine[] })[]>`
+      const rows = await relaxed<(Omit<UnfinishedOrder, "items"> & { items: StoredLine[] })[]>`
         update orders set next_attempt_time = ${after(leaseMs)}
         where id in (
           select id from orders
@@ -248,7 +254,7 @@ export function createOrderStore(sql: Sql): OrderStore {
     },
 
     async deleteExpiredKeys(limit) {
-      const rows = await sql`
+      const rows = await relaxed`
         delete from idempotency_keys where ctid in (
           select ctid from idempotency_keys where expire_time <= now() limit ${limit})
         returning 1`;
