@@ -3,9 +3,8 @@
  * this process, each on a scratch database, and clients to call them.
  */
 import assert from "node:assert/strict";
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
@@ -112,22 +111,6 @@ export async function registerUser(
 /** Call options that carry an access token (and other headers). */
 export function auth(token: string, headers: Record<string, string> = {}) {
   return { headers: { authorization: `Bearer ${token}`, ...headers } };
-}
-
-/** Awaits a call that must fail with `code` (and a BadRequest naming `field`). */
-export async function rejects(promise: Promise<unknown>, code: Code, field?: string): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    assert.equal(Code[connectError.code], Code[code], connectError.message);
-    if (field !== undefined) {
-      const [badRequest] = connectError.findDetails(BadRequestSchema);
-      assert.equal(badRequest?.fieldViolations[0]?.field, field);
-    }
-    return connectError;
-  }
-  assert.fail(`expected ${Code[code]}`);
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */

@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import type { Order } from "@skyros/contracts/skyros/order/v1/order_pb.js";
+import { expectRpcError } from "@skyros/kit/testing";
 import { IDEMPOTENCY_KEY_REUSED } from "../src/idempotency.ts";
-import { auth, eventually, type OrderTestBed, registerUser, rejects, startOrderTestBed } from "./fixture.ts";
+import { auth, eventually, type OrderTestBed, registerUser, startOrderTestBed } from "./fixture.ts";
 
 let bed: OrderTestBed;
 type User = Awaited<ReturnType<typeof registerUser>>;
@@ -77,8 +78,8 @@ describe("CreateOrder", () => {
 
   test("only buyers may order", async () => {
     const lamp = await newProduct(5);
-    await rejects(place([{ productId: lamp, quantity: 1 }], seller), Code.PermissionDenied);
-    await rejects(
+    await expectRpcError(place([{ productId: lamp, quantity: 1 }], seller), Code.PermissionDenied);
+    await expectRpcError(
       bed.orders.createOrder({ destinationAddress: "x", items: [{ productId: lamp, quantity: 1 }] }),
       Code.Unauthenticated,
     );
@@ -86,11 +87,23 @@ describe("CreateOrder", () => {
 
   test("bad input is InvalidArgument naming the field; unknown products NotFound", async () => {
     const lamp = await newProduct(5);
-    await rejects(place([]), Code.InvalidArgument, "items");
-    await rejects(place([{ productId: lamp, quantity: 0 }]), Code.InvalidArgument, "items[0].quantity");
-    await rejects(place([{ productId: lamp, quantity: -3 }]), Code.InvalidArgument, "items[0].quantity");
-    await rejects(place([{ productId: "nope", quantity: 1 }]), Code.InvalidArgument, "items[0].productId");
-    await rejects(
+    await expectRpcError(place([]), Code.InvalidArgument, "items");
+    await expectRpcError(
+      place([{ productId: lamp, quantity: 0 }]),
+      Code.InvalidArgument,
+      "items[0].quantity",
+    );
+    await expectRpcError(
+      place([{ productId: lamp, quantity: -3 }]),
+      Code.InvalidArgument,
+      "items[0].quantity",
+    );
+    await expectRpcError(
+      place([{ productId: "nope", quantity: 1 }]),
+      Code.InvalidArgument,
+      "items[0].productId",
+    );
+    await expectRpcError(
       bed.orders.createOrder(
         { destinationAddress: "", items: [{ productId: lamp, quantity: 1 }] },
         auth(buyer.token),
@@ -98,13 +111,13 @@ describe("CreateOrder", () => {
       Code.InvalidArgument,
       "destinationAddress",
     );
-    const unknown = await rejects(
+    const unknown = await expectRpcError(
       place([{ productId: "3f0e5a4e-0000-4000-8000-000000000000", quantity: 1 }]),
       Code.NotFound,
     );
     assert.match(unknown.rawMessage, /3f0e5a4e-0000-4000-8000-000000000000/);
     const theirs = await newProduct(5, 100n, otherSeller);
-    await rejects(
+    await expectRpcError(
       place([
         { productId: lamp, quantity: 1 },
         { productId: theirs, quantity: 1 },
@@ -119,7 +132,7 @@ describe("CreateOrder", () => {
     const lamp = await newProduct(5);
     const desk = await newProduct(1);
     const before = await bed.orders.listOrders({ pageSize: 100 }, auth(otherBuyer.token));
-    await rejects(
+    await expectRpcError(
       place(
         [
           { productId: lamp, quantity: 2 },
@@ -171,7 +184,7 @@ describe("Idempotency-Key", () => {
     const second = await place([{ productId: lamp, quantity: 2 }], buyer, key);
     assert.equal(second.id, first.id);
     assert.equal(await stockOf(lamp), 8);
-    const reused = await rejects(
+    const reused = await expectRpcError(
       place([{ productId: lamp, quantity: 3 }], buyer, key),
       Code.FailedPrecondition,
     );
@@ -185,12 +198,12 @@ describe("Idempotency-Key", () => {
   test("a failed first request is repeated as the same failure", async () => {
     const lamp = await newProduct(1);
     const key = { "idempotency-key": `key-${Date.now()}-b` };
-    const first = await rejects(
+    const first = await expectRpcError(
       place([{ productId: lamp, quantity: 2 }], buyer, key),
       Code.FailedPrecondition,
     );
     await bed.products.updateProduct({ id: lamp, stock: 10 }, auth(seller.token));
-    const again = await rejects(
+    const again = await expectRpcError(
       place([{ productId: lamp, quantity: 2 }], buyer, key),
       Code.FailedPrecondition,
     );
@@ -234,7 +247,7 @@ describe("Idempotency-Key", () => {
 
   test("an oversized key is InvalidArgument", async () => {
     const lamp = await newProduct(1);
-    await rejects(
+    await expectRpcError(
       place([{ productId: lamp, quantity: 1 }], buyer, { "idempotency-key": "k".repeat(256) }),
       Code.InvalidArgument,
       "Idempotency-Key",
@@ -259,28 +272,31 @@ describe("lifecycle", () => {
     const lamp = await newProduct(3);
     const order = await place([{ productId: lamp, quantity: 1 }]);
     const id = { orderId: order.id };
-    const error = await rejects(bed.orders.shipOrder(id, auth(seller.token)), Code.FailedPrecondition);
+    const error = await expectRpcError(bed.orders.shipOrder(id, auth(seller.token)), Code.FailedPrecondition);
     assert.match(error.rawMessage, /pending/);
-    await rejects(bed.orders.deliverOrder(id, auth(buyer.token)), Code.FailedPrecondition);
+    await expectRpcError(bed.orders.deliverOrder(id, auth(buyer.token)), Code.FailedPrecondition);
     await bed.orders.acceptOrder(id, auth(seller.token));
-    const cancel = await rejects(bed.orders.cancelOrder(id, auth(buyer.token)), Code.FailedPrecondition);
+    const cancel = await expectRpcError(
+      bed.orders.cancelOrder(id, auth(buyer.token)),
+      Code.FailedPrecondition,
+    );
     assert.match(cancel.rawMessage, /accepted/);
-    await rejects(bed.orders.rejectOrder(id, auth(seller.token)), Code.FailedPrecondition);
+    await expectRpcError(bed.orders.rejectOrder(id, auth(seller.token)), Code.FailedPrecondition);
   });
 
   test("the wrong party: strangers NotFound, the other party PermissionDenied", async () => {
     const lamp = await newProduct(3);
     const order = await place([{ productId: lamp, quantity: 1 }]);
     const id = { orderId: order.id };
-    await rejects(bed.orders.acceptOrder(id, auth(otherSeller.token)), Code.NotFound);
-    await rejects(bed.orders.cancelOrder(id, auth(otherBuyer.token)), Code.NotFound);
-    await rejects(bed.orders.acceptOrder(id, auth(buyer.token)), Code.PermissionDenied);
-    await rejects(bed.orders.cancelOrder(id, auth(seller.token)), Code.PermissionDenied);
-    await rejects(
+    await expectRpcError(bed.orders.acceptOrder(id, auth(otherSeller.token)), Code.NotFound);
+    await expectRpcError(bed.orders.cancelOrder(id, auth(otherBuyer.token)), Code.NotFound);
+    await expectRpcError(bed.orders.acceptOrder(id, auth(buyer.token)), Code.PermissionDenied);
+    await expectRpcError(bed.orders.cancelOrder(id, auth(seller.token)), Code.PermissionDenied);
+    await expectRpcError(
       bed.orders.cancelOrder({ orderId: "3f0e5a4e-0000-4000-8000-000000000001" }, auth(buyer.token)),
       Code.NotFound,
     );
-    await rejects(
+    await expectRpcError(
       bed.orders.cancelOrder({ orderId: "x" }, auth(buyer.token)),
       Code.InvalidArgument,
       "orderId",
@@ -297,13 +313,16 @@ describe("lifecycle", () => {
       "cancelled",
     );
     assert.equal(await stockOf(lamp), 3);
-    await rejects(bed.orders.cancelOrder({ orderId: first.id }, auth(buyer.token)), Code.FailedPrecondition);
+    await expectRpcError(
+      bed.orders.cancelOrder({ orderId: first.id }, auth(buyer.token)),
+      Code.FailedPrecondition,
+    );
     assert.equal(
       (await bed.orders.rejectOrder({ orderId: second.id }, auth(seller.token))).status,
       "rejected",
     );
     assert.equal(await stockOf(lamp), 4);
-    await rejects(
+    await expectRpcError(
       bed.orders.rejectOrder({ orderId: second.id }, auth(seller.token)),
       Code.FailedPrecondition,
     );
@@ -331,9 +350,9 @@ describe("reads", () => {
     const order = await place([{ productId: lamp, quantity: 1 }]);
     assert.equal((await bed.orders.getOrder({ orderId: order.id }, auth(buyer.token))).id, order.id);
     assert.equal((await bed.orders.getOrder({ orderId: order.id }, auth(seller.token))).id, order.id);
-    await rejects(bed.orders.getOrder({ orderId: order.id }, auth(otherBuyer.token)), Code.NotFound);
-    await rejects(bed.orders.getOrder({ orderId: order.id }, auth(otherSeller.token)), Code.NotFound);
-    await rejects(bed.orders.getOrder({ orderId: order.id }), Code.Unauthenticated);
+    await expectRpcError(bed.orders.getOrder({ orderId: order.id }, auth(otherBuyer.token)), Code.NotFound);
+    await expectRpcError(bed.orders.getOrder({ orderId: order.id }, auth(otherSeller.token)), Code.NotFound);
+    await expectRpcError(bed.orders.getOrder({ orderId: order.id }), Code.Unauthenticated);
   });
 
   test("lists are the caller's, newest first, filtered and paged", async () => {
@@ -378,17 +397,17 @@ describe("reads", () => {
     const strangers = await bed.orders.listOrders({}, auth(otherSeller.token));
     assert.ok(!strangers.result.some((order) => order.id === placed[0]?.id));
 
-    await rejects(
+    await expectRpcError(
       bed.orders.listOrders({ status: "lost" }, auth(shopper.token)),
       Code.InvalidArgument,
       "status",
     );
-    await rejects(
+    await expectRpcError(
       bed.orders.listOrders({ pageToken: "garbage" }, auth(shopper.token)),
       Code.InvalidArgument,
       "pageToken",
     );
-    await rejects(
+    await expectRpcError(
       bed.orders.listOrders(
         { pageToken: `v1.${Buffer.from('[1,"x"]').toString("base64url")}` },
         auth(shopper.token),
@@ -407,7 +426,7 @@ describe("the saga when the product service is down", () => {
     await bed.stopProducts();
     try {
       const key = { "idempotency-key": `key-${Date.now()}-down` };
-      await rejects(place([{ productId: lamp, quantity: 2 }], shopper, key), Code.Unavailable);
+      await expectRpcError(place([{ productId: lamp, quantity: 2 }], shopper, key), Code.Unavailable);
       assert.equal((await bed.orders.listOrders({}, auth(shopper.token))).result.length, 0);
       // The cancel is committed; the release waits for the product service.
       assert.equal(
