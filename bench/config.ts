@@ -9,6 +9,11 @@ export interface BenchConfig {
   readonly durationSeconds: number;
   /** Concurrent connections (HTTP/1.1 for REST, in-flight calls for gRPC). */
   readonly connections: number;
+  /**
+   * Scenarios that are compared (system and reference) alternate in this many
+   * rounds, so that other load on the machine weighs on both alike.
+   */
+  readonly rounds: number;
   /** Warm-up before each scenario, not measured. */
   readonly warmupSeconds: number;
   readonly users: number;
@@ -30,6 +35,7 @@ export function readBenchConfig(env: Env): BenchConfig {
   return {
     durationSeconds,
     connections: envInt(env, "BENCH_CONNECTIONS", 32, 1, 1_000),
+    rounds: envInt(env, "BENCH_ROUNDS", durationSeconds >= 9 ? 3 : 1, 1, 20),
     warmupSeconds: envInt(env, "BENCH_WARMUP_SECONDS", Math.min(3, durationSeconds), 0, 60),
     users,
     sellers,

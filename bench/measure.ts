@@ -32,6 +32,8 @@ export interface ScenarioResult extends LoadOutcome {
    * machine): well above zero means the figures are disturbed.
    */
   readonly otherCores: number;
+  /** Rounds the scenario ran in, alternating with the scenarios it is compared with. */
+  readonly rounds?: number;
 }
 
 /** Runs `load` and measures the CPU time every target spends meanwhile. */
@@ -62,5 +64,52 @@ export async function measure(
     requestsPerSecond: Math.round(outcome.requests / outcome.durationSeconds),
     cpuMicrosPerRequest,
     otherCores: Math.max(0, Math.round(((machine - measured) / outcome.durationSeconds) * 100) / 100),
+  };
+}
+
+/**
+ * One result from several rounds of the same scenario: counts and CPU add up;
+ * latency percentiles are the rounds' percentiles weighted by their requests
+ * (an approximation: exact only when the rounds are alike).
+ */
+export function mergeRounds(rounds: readonly ScenarioResult[]): ScenarioResult {
+  const [first] = rounds;
+  if (first === undefined) throw new Error("no rounds to merge");
+  if (rounds.length === 1) return first;
+  const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
+  const durationSeconds = rounds.reduce((sum, r) => sum + r.durationSeconds, 0);
+  const weighted = (value: (r: ScenarioResult) => number) =>
+    requests === 0
+      ? 0
+      : Math.round((rounds.reduce((sum, r) => sum + value(r) * r.requests, 0) / requests) * 100) / 100;
+  const statuses: Record<string, number> = {};
+  for (const round of rounds) {
+    for (const [status, count] of Object.entries(round.statuses))
+      statuses[status] = (statuses[status] ?? 0) + count;
+  }
+  const cpuMicrosPerRequest: Record<string, number | null> = {};
+  for (const name of Object.keys(first.cpuMicrosPerRequest)) {
+    const known = rounds.every((r) => typeof r.cpuMicrosPerRequest[name] === "number");
+    cpuMicrosPerRequest[name] = known ? Math.round(weighted((r) => r.cpuMicrosPerRequest[name] ?? 0)) : null;
+  }
+  return {
+    ...first,
+    requests,
+    durationSeconds: Math.round(durationSeconds * 100) / 100,
+    requestsPerSecond: Math.round(requests / durationSeconds),
+    latencyMs: {
+      p50: weighted((r) => r.latencyMs.p50),
+      p90: weighted((r) => r.latencyMs.p90),
+      p99: weighted((r) => r.latencyMs.p99),
+    },
+    statuses,
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    cpuMicrosPerRequest,
+    otherCores:
+      Math.round(
+        (rounds.reduce((sum, r) => sum + r.otherCores * r.durationSeconds, 0) / durationSeconds) * 100,
+      ) / 100,
+    rounds: rounds.length,
   };
 }

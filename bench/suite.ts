@@ -1,16 +1,17 @@
 /**
- * The scenarios in their order: reads first (reference, REST, direct gRPC),
- * then search, then orders (reference, peak, half of the peak), then the mix;
- * the stock invariant is checked after the order scenarios.
+ * The scenarios in their order: product reads (reference, REST, direct gRPC)
+ * alternating in rounds, search, orders (reference and system alternating,
+ * then half of the system's peak rate), then the mix; the stock invariant is
+ * checked after the order scenarios.
  */
 import type { RequestStep } from "autocannon";
 import type { RunningSystem, ServiceName } from "../scripts/system.ts";
 import type { Catalog } from "./catalog.ts";
 import type { BenchConfig } from "./config.ts";
 import { type CpuTarget, processTarget, processTreeTarget } from "./cpu.ts";
-import { runGrpcProductLoad, runRawGrpcProductLoad } from "./grpc-direct.ts";
+import { type GrpcLoadOptions, runGrpcProductLoad, runRawGrpcProductLoad } from "./grpc-direct.ts";
 import { runHttpLoad } from "./http-load.ts";
-import { type LoadOutcome, measure, type ScenarioResult } from "./measure.ts";
+import { type LoadOutcome, measure, mergeRounds, type ScenarioResult } from "./measure.ts";
 import { type BenchBuyer, createOrderSteps, mixedSteps, productByIdSteps, searchSteps } from "./scenarios.ts";
 import { checkStockInvariant, type StockInvariantReport } from "./stock-invariant.ts";
 
@@ -30,6 +31,22 @@ export interface SuiteOutcome {
   readonly invariant: { after: string; report: StockInvariantReport }[];
 }
 
+interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly targetRate?: number;
+  /** The processes whose CPU it is charged. */
+  readonly targets: readonly CpuTarget[];
+  /** Drives the load for that many seconds. */
+  readonly load: (seconds: number) => Promise<LoadOutcome>;
+}
+
+const DESCRIBE = {
+  a: "GET /v1/products/{id}, random ids",
+  b: "GET /v1/products?search=<word>&pageSize=20, first and next page",
+  c: "POST /v1/orders, 2 items of one seller, random buyer, unique Idempotency-Key",
+};
+
 /** Runs every scenario whose services are running. */
 export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
   const { config, system, catalog, buyers, log } = input;
@@ -38,40 +55,59 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     ...(input.postmasterPid === undefined ? [] : [processTreeTarget("postgres", input.postmasterPid)]),
     processTarget("loadgen", () => process.pid),
   ];
-  const systemTargets = [
+  const onSystem = [
     ...(["gateway", "user", "product", "order"] as const).map((name) =>
       processTarget(name, () => system.pid(name)),
     ),
     ...shared,
   ];
-  const referenceTargets = [processTarget("reference", () => input.referencePid), ...shared];
+  const onReference = [processTarget("reference", () => input.referencePid), ...shared];
   const results: ScenarioResult[] = [];
   const invariant: SuiteOutcome["invariant"] = [];
 
-  const run = async (
-    scenario: { name: string; description: string; targetRate?: number },
-    targets: readonly CpuTarget[],
-    load: (seconds: number) => Promise<LoadOutcome>,
-  ) => {
-    if (config.warmupSeconds > 0) await load(config.warmupSeconds);
-    const result = await measure({ ...scenario, connections: config.connections }, targets, () =>
-      load(config.durationSeconds),
-    );
-    results.push(result);
-    log(
-      `${result.name}: ${result.requestsPerSecond} req/s, p50 ${result.latencyMs.p50} ms, ` +
-        `p99 ${result.latencyMs.p99} ms, non-2xx ${result.failures}, errors ${result.errors}`,
-    );
-    return result;
-  };
-  const http = (url: string, requests: RequestStep[], overallRate?: number) => (seconds: number) =>
-    runHttpLoad({
-      url,
-      connections: config.connections,
-      durationSeconds: seconds,
-      requests,
-      ...(overallRate === undefined ? {} : { overallRate }),
+  /** Warms each scenario up, then runs them alternately in rounds that add up to the configured duration. */
+  const runGroup = async (group: readonly Scenario[]) => {
+    const rounds = group.length > 1 ? config.rounds : 1;
+    const seconds = Math.max(1, Math.round(config.durationSeconds / rounds));
+    if (config.warmupSeconds > 0) for (const scenario of group) await scenario.load(config.warmupSeconds);
+    const measured = group.map((): ScenarioResult[] => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, { targets, load, ...scenario }] of group.entries()) {
+        const result = await measure({ ...scenario, connections: config.connections }, targets, () =>
+          load(seconds),
+        );
+        measured[i]?.push(result);
+      }
+    }
+    return measured.map((rounds) => {
+      const result = mergeRounds(rounds);
+      results.push(result);
+      log(
+        `${result.name}: ${result.requestsPerSecond} req/s, p50 ${result.latencyMs.p50} ms, ` +
+          `p99 ${result.latencyMs.p99} ms, non-2xx ${result.failures}, errors ${result.errors}`,
+      );
+      return result;
     });
+  };
+  const http =
+    (url: string, requests: RequestStep[], overallRate?: number) =>
+    (seconds: number): Promise<LoadOutcome> =>
+      runHttpLoad({
+        url,
+        connections: config.connections,
+        durationSeconds: seconds,
+        requests,
+        ...(overallRate === undefined ? {} : { overallRate }),
+      });
+  const grpc =
+    (runner: (catalog: Catalog, options: GrpcLoadOptions) => Promise<LoadOutcome>) =>
+    (seconds: number): Promise<LoadOutcome> =>
+      runner(catalog, {
+        baseUrl: `http://127.0.0.1:${system.ports.product}`,
+        concurrency: config.connections,
+        sessions: 4,
+        durationSeconds: seconds,
+      });
   const checkInvariant = async (after: string) => {
     const urls = { product: system.databaseUrls.product ?? "", order: system.databaseUrls.order ?? "" };
     const report = await checkStockInvariant(urls, catalog);
@@ -79,90 +115,90 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     log(`stock invariant after ${after}: ${report.holds ? "holds" : "BROKEN"}`);
   };
 
-  const referenceBuyers = catalog.buyers.map((buyer) => ({ id: buyer.id, token: "" }));
-  const describe = {
-    a: "GET /v1/products/{id}, random ids",
-    b: "GET /v1/products?search=<word>&pageSize=20, first and next page",
-    c: "POST /v1/orders, 2 items of one seller, random buyer, unique Idempotency-Key",
-  };
-
-  await run(
-    { name: "ref-a-product-by-id", description: `reference: ${describe.a}` },
-    referenceTargets,
-    http(input.referenceUrl, productByIdSteps(catalog)),
-  );
   const rest = has("gateway", "user", "product");
-  if (rest)
-    await run(
-      { name: "a-product-by-id", description: describe.a },
-      systemTargets,
-      http(input.system.gatewayUrl, productByIdSteps(catalog)),
-    );
+  const reads: Scenario[] = [
+    {
+      name: "ref-a-product-by-id",
+      description: `reference: ${DESCRIBE.a}`,
+      targets: onReference,
+      load: http(input.referenceUrl, productByIdSteps(catalog)),
+    },
+  ];
+  if (rest) {
+    reads.push({
+      name: "a-product-by-id",
+      description: DESCRIBE.a,
+      targets: onSystem,
+      load: http(system.gatewayUrl, productByIdSteps(catalog)),
+    });
+  }
   if (has("user", "product")) {
-    await run(
+    reads.push(
       {
         name: "grpc-a-product-by-id",
         description: "gRPC GetProduct straight to the product service with Connect's client, random ids",
+        targets: onSystem,
+        load: grpc(runGrpcProductLoad),
       },
-      systemTargets,
-      (seconds) =>
-        runGrpcProductLoad(catalog, {
-          baseUrl: `http://127.0.0.1:${system.ports.product}`,
-          concurrency: config.connections,
-          sessions: 4,
-          durationSeconds: seconds,
-        }),
-    );
-    await run(
       {
         name: "grpc-raw-a-product-by-id",
         description: "gRPC GetProduct straight to the product service with a minimal node:http2 client",
+        targets: onSystem,
+        load: grpc(runRawGrpcProductLoad),
       },
-      systemTargets,
-      (seconds) =>
-        runRawGrpcProductLoad(catalog, {
-          baseUrl: `http://127.0.0.1:${system.ports.product}`,
-          concurrency: config.connections,
-          sessions: 4,
-          durationSeconds: seconds,
-        }),
     );
   }
-  if (rest)
-    await run(
-      { name: "b-search", description: describe.b },
-      systemTargets,
-      http(system.gatewayUrl, searchSteps()),
-    );
-
-  await run(
-    { name: "ref-c-create-order", description: `reference: ${describe.c}` },
-    referenceTargets,
-    http(input.referenceUrl, createOrderSteps(catalog, referenceBuyers, true)),
-  );
-  if (rest && has("order") && buyers.length > 0) {
-    const peak = await run(
-      { name: "c-create-order", description: describe.c },
-      systemTargets,
-      http(system.gatewayUrl, createOrderSteps(catalog, buyers)),
-    );
-    await checkInvariant("c-create-order");
-    const rate = Math.max(1, Math.round(peak.requestsPerSecond / 2));
-    await run(
+  await runGroup(reads);
+  if (rest) {
+    await runGroup([
       {
-        name: "c-create-order-half-rate",
-        description: `${describe.c}, at half of the peak rate`,
-        targetRate: rate,
+        name: "b-search",
+        description: DESCRIBE.b,
+        targets: onSystem,
+        load: http(system.gatewayUrl, searchSteps()),
       },
-      systemTargets,
-      http(system.gatewayUrl, createOrderSteps(catalog, buyers), rate),
-    );
-    await run(
-      { name: "d-mixed-90-10", description: "45% (a), 45% (b) first pages, 10% (c)" },
-      systemTargets,
-      http(system.gatewayUrl, mixedSteps(catalog, buyers)),
-    );
-    await checkInvariant("all order scenarios");
+    ]);
   }
+
+  const referenceBuyers = catalog.buyers.map((buyer) => ({ id: buyer.id, token: "" }));
+  const orders: Scenario[] = [
+    {
+      name: "ref-c-create-order",
+      description: `reference: ${DESCRIBE.c}`,
+      targets: onReference,
+      load: http(input.referenceUrl, createOrderSteps(catalog, referenceBuyers, true)),
+    },
+  ];
+  const orderSystem = rest && has("order") && buyers.length > 0;
+  if (orderSystem) {
+    orders.push({
+      name: "c-create-order",
+      description: DESCRIBE.c,
+      targets: onSystem,
+      load: http(system.gatewayUrl, createOrderSteps(catalog, buyers)),
+    });
+  }
+  const [, peak] = await runGroup(orders);
+  if (!orderSystem || peak === undefined) return { results, invariant };
+  await checkInvariant("c-create-order");
+  const rate = Math.max(1, Math.round(peak.requestsPerSecond / 2));
+  await runGroup([
+    {
+      name: "c-create-order-half-rate",
+      description: `${DESCRIBE.c}, at half of the peak rate`,
+      targetRate: rate,
+      targets: onSystem,
+      load: http(system.gatewayUrl, createOrderSteps(catalog, buyers), rate),
+    },
+  ]);
+  await runGroup([
+    {
+      name: "d-mixed-90-10",
+      description: "45% (a), 45% (b) first pages, 10% (c)",
+      targets: onSystem,
+      load: http(system.gatewayUrl, mixedSteps(catalog, buyers)),
+    },
+  ]);
+  await checkInvariant("all order scenarios");
   return { results, invariant };
 }
