@@ -28,6 +28,7 @@ declare module "autocannon" {
     duration?: number;
     amount?: number;
     overallRate?: number;
+    ignoreCoordinatedOmission?: boolean;
     timeout?: number;
     headers?: Record<string, string>;
     requests?: RequestStep[];

@@ -12,7 +12,15 @@ import { type CpuTarget, processTarget, processTreeTarget } from "./cpu.ts";
 import { type GrpcLoadOptions, runGrpcProductLoad, runRawGrpcProductLoad } from "./grpc-direct.ts";
 import { runHttpLoad } from "./http-load.ts";
 import { type LoadOutcome, measure, mergeRounds, type ScenarioResult } from "./measure.ts";
-import { type BenchBuyer, createOrderSteps, mixedSteps, productByIdSteps, searchSteps } from "./scenarios.ts";
+import { runPacedHttpLoad } from "./paced-load.ts";
+import {
+  type BenchBuyer,
+  createOrderRequest,
+  createOrderSteps,
+  mixedSteps,
+  productByIdSteps,
+  searchSteps,
+} from "./scenarios.ts";
 import { checkStockInvariant, type StockInvariantReport } from "./stock-invariant.ts";
 
 export interface SuiteInput {
@@ -185,7 +193,23 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
   await runGroup([
     {
       name: "c-create-order-half-rate",
-      description: `${DESCRIBE.c}, at half of the peak rate`,
+      description: `${DESCRIBE.c}, at half of the peak rate, steady (requests due at even intervals)`,
+      targetRate: rate,
+      targets: onSystem,
+      load: (seconds) =>
+        runPacedHttpLoad({
+          url: system.gatewayUrl,
+          rate,
+          durationSeconds: seconds,
+          connections: config.connections,
+          next: () => createOrderRequest(catalog, buyers, { headers: {} }),
+        }),
+    },
+  ]);
+  await runGroup([
+    {
+      name: "c-create-order-half-rate-bursts",
+      description: `${DESCRIBE.c}, at half of the peak rate with autocannon's overallRate (each second's quota sent at once)`,
       targetRate: rate,
       targets: onSystem,
       load: http(system.gatewayUrl, createOrderSteps(catalog, buyers), rate),
