@@ -12,6 +12,7 @@ import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
 import { withProfileCache } from "@skyros/kit/profile-cache";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { withTokenCache } from "@skyros/kit/token-cache";
 import { createUserDirectory } from "@skyros/kit/user-directory";
 import type { OrderConfig } from "./config.ts";
 import type { OrderContext } from "./context.ts";
@@ -51,19 +52,24 @@ export async function startOrderService(
       credential: config.serviceCredential,
     }),
   );
+  const directory = withProfileCache(
+    createUserDirectory({
+      userServiceUrl: config.userServiceUrl,
+      timeoutMs: config.callTimeoutMs,
+      serviceCredential: config.serviceCredential,
+      jwtIssuer: config.jwtIssuer,
+      jwtAudience: config.jwtAudience,
+    }),
+    { ttlMs: config.profileCacheTtlMs, maxEntries: 10_000 },
+  );
   const ctx: OrderContext = {
     store: createOrderStore(sql, relaxed),
     stock: createStockService(products, logger),
-    users: withProfileCache(
-      createUserDirectory({
-        userServiceUrl: config.userServiceUrl,
-        timeoutMs: config.callTimeoutMs,
-        serviceCredential: config.serviceCredential,
-        jwtIssuer: config.jwtIssuer,
-        jwtAudience: config.jwtAudience,
-      }),
-      { ttlMs: config.profileCacheTtlMs, maxEntries: 10_000 },
-    ),
+    users: {
+      // Clients send one token on many requests: its signature is checked once a minute.
+      verifier: withTokenCache(directory.verifier, { maxEntries: 10_000, maxAgeMs: 60_000 }),
+      usersByIds: (ids) => directory.usersByIds(ids),
+    },
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
     stockStepTimeoutMs: config.stockStepTimeoutMs,
