@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { loadConfigOrExit } from "@skyros/kit/config";
 import { startEmbeddedPostgres } from "@skyros/kit/embedded-postgres";
 import { freePort } from "@skyros/kit/testing";
@@ -63,6 +63,8 @@ try {
       // Registration is rate-limited per address, and the seed registers from one.
       GATEWAY_RATE_LIMIT_AUTH_MAX: "1000000",
       USER_ACCESS_TOKEN_TTL_SECONDS: "3600",
+      // The profiler flags reach every service through NODE_OPTIONS, so the
+      // launcher needs no option of its own for them.
       ...(config.profile
         ? { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? "", ...nodeArgs].join(" ").trim() }
         : {}),
@@ -72,7 +74,8 @@ try {
   const pids = new Map<number, string>();
   cleanups.push(async () => {
     await system.destroy();
-    if (config.profile) for (const file of nameProfiles(profileDir, pids)) log(`profile: ${file}`);
+    if (config.profile)
+      for (const file of nameProfiles(profileDir, pids)) log(`profile: ${relative(root, file)}`);
   });
   await system.waitReady(60_000);
   for (const name of system.services) pids.set(system.pid(name) ?? 0, name);
