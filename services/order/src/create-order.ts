@@ -14,7 +14,7 @@ import { authenticateAs } from "@skyros/kit/auth";
 import { aborted, DomainError } from "@skyros/kit/errors";
 import type { OrderContext } from "./context.ts";
 import { idempotencyKeyFrom, idempotencyKeyReused, requestHash } from "./idempotency.ts";
-import { buildOrder, validateOrderInput } from "./order-building.ts";
+import { type BuiltOrder, buildOrder, validateOrderInput } from "./order-building.ts";
 import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
 import type { IdempotencyRecord, OrderRecord } from "./store.ts";
 
@@ -54,16 +54,21 @@ export function createOrderHandler(ctx: OrderContext) {
     const key = idempotencyKeyFrom(context.requestHeader);
     const hash = requestHash(input);
 
-    // The products load while the key is looked up. A failure is handled where
-    // the load is awaited; it must not count as unhandled meanwhile.
-    const loading = ctx.stock.products(input.items.map((line) => line.productId));
-    loading.catch(() => {});
-    if (key !== undefined) {
-      const existing = await store.findIdempotencyKey(caller.userId, key);
+    // A repeat is recognised by its key record, which the insert below finds
+    // (no lookup first on the common path). Should preparing the order fail,
+    // the key is looked up then: a repeat gets the first outcome regardless.
+    const repeatOf = async (): Promise<IdempotencyRecord | undefined> =>
+      key === undefined ? undefined : store.findIdempotencyKey(caller.userId, key);
+    let built: BuiltOrder;
+    let profiles: Map<string, User>;
+    try {
+      built = buildOrder(input, await ctx.stock.products(input.items.map((line) => line.productId)));
+      profiles = await fetchProfiles(ctx.users, [caller.userId, built.sellerId], ctx.logger);
+    } catch (error) {
+      const existing = await repeatOf();
       if (existing !== undefined) return replay(existing, hash);
+      throw error;
     }
-    const built = buildOrder(input, await loading);
-    const profiles = await fetchProfiles(ctx.users, [caller.userId, built.sellerId], ctx.logger);
 
     const id = randomUUID();
     const inserted = await store.insertOrder(
@@ -81,8 +86,8 @@ export function createOrderHandler(ctx: OrderContext) {
       ctx.stockStepTimeoutMs,
     );
     if (inserted.outcome === "key-taken") {
-      // Another request with this key got there first.
-      const existing = await store.findIdempotencyKey(caller.userId, key as string);
+      const existing = await repeatOf();
+      // Gone meanwhile: it expired between the insert and this read.
       if (existing === undefined) throw inProgress();
       return replay(existing, hash);
     }

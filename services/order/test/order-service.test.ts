@@ -195,6 +195,15 @@ describe("Idempotency-Key", () => {
     assert.equal(await stockOf(lamp), 6);
   });
 
+  test("a repeat gets the first order even after its product is deleted", async () => {
+    const lamp = await newProduct(5);
+    const key = { "idempotency-key": `key-${Date.now()}-gone` };
+    const first = await place([{ productId: lamp, quantity: 1 }], buyer, key);
+    await bed.products.deleteProduct({ id: lamp }, auth(seller.token));
+    assert.equal((await place([{ productId: lamp, quantity: 1 }], buyer, key)).id, first.id);
+    await expectRpcError(place([{ productId: lamp, quantity: 1 }], buyer), Code.NotFound);
+  });
+
   test("a failed first request is repeated as the same failure", async () => {
     const lamp = await newProduct(1);
     const key = { "idempotency-key": `key-${Date.now()}-b` };
