@@ -202,7 +202,7 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
       const rows = await sql`
         with failed as (
           update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
-            failure_code = 'unavailable', failure_message = 'the order could not be placed', update_time = now()
+            failure_code = 'Unavailable', failure_message = 'the order could not be placed', update_time = now()
           where id = ${id} and stock = 'reserving' returning id, buyer_id
         ), forgotten as (
           delete from idempotency_keys k using failed

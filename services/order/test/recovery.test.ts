@@ -133,6 +133,7 @@ describe("recovery", () => {
       [`release ${order.id}`],
     );
     assert.equal(await stateOf(order.id), "failed/released");
+    assert.equal((await store.findOrder(order.id))?.failureCode, "Unavailable");
     assert.equal(await store.findIdempotencyKey(order.buyerId, key), undefined);
   });
 
