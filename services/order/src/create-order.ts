@@ -28,10 +28,8 @@ export function createOrderHandler(ctx: OrderContext) {
   /** The answer an order's request gets, once its stock step has an outcome. */
   const answer = async (order: OrderRecord, profiles?: ReadonlyMap<string, User>): Promise<Order> => {
     if (order.status === "failed") {
-      throw new ConnectError(
-        order.failureMessage ?? "the order could not be placed",
-        Code[(order.failureCode ?? "Unavailable") as keyof typeof Code],
-      );
+      const code = Code[order.failureCode as keyof typeof Code] ?? Code.Unavailable;
+      throw new ConnectError(order.failureMessage ?? "the order could not be placed", code);
     }
     if (order.stock === "reserving") throw inProgress();
     return toOrderMessage(
