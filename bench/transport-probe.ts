@@ -1,0 +1,149 @@
+/**
+ * What one unary gRPC call costs in CPU, on each side, with three
+ * implementations of the same call (grpc.health.v1 Check, in-memory answer):
+ * Connect for Node (what the services use), grpc-js, and bare node:http2
+ * framing. Separates the transport's own cost from the services' work.
+ *
+ *   node bench/transport-probe.ts [seconds=5]
+ */
+import { fork } from "node:child_process";
+import * as http2 from "node:http2";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import { processTarget } from "./cpu.ts";
+
+type Kind = "connect" | "grpc-js" | "http2";
+const KINDS: readonly Kind[] = ["connect", "grpc-js", "http2"];
+const CONCURRENCY = 32;
+const SESSIONS = 4;
+const CHECK_PATH = "/grpc.health.v1.Health/Check";
+
+type GrpcCheck = (request: object, callback: (error: Error | null) => void) => void;
+type HealthConstructor = new (address: string, credentials: grpc.ChannelCredentials) => { check: GrpcCheck };
+type HealthPackage = {
+  grpc: { health: { v1: { Health: HealthConstructor & { service: grpc.ServiceDefinition } } } };
+};
+
+const healthPackage = () =>
+  grpc.loadPackageDefinition(
+    protoLoader.loadSync(join(import.meta.dirname, "..", "proto", "grpc", "health", "v1", "health.proto")),
+  ) as unknown as HealthPackage;
+
+/** Serves Check with `kind` on a free port; resolves to the port. */
+function serve(kind: Kind): Promise<number> {
+  if (kind === "grpc-js") {
+    const server = new grpc.Server();
+    server.addService(healthPackage().grpc.health.v1.Health.service, {
+      check: (_call: unknown, callback: (error: null, response: object) => void) =>
+        callback(null, { status: 1 }),
+    });
+    return new Promise((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+  }
+  const server =
+    kind === "connect"
+      ? http2.createServer(
+          connectNodeAdapter({
+            routes: (router) =>
+              router.rpc(Health.method.check, () => ({ status: HealthCheckResponse_ServingStatus.SERVING })),
+          }),
+        )
+      : http2.createServer().on("stream", (stream: http2.ServerHttp2Stream) => {
+          stream.on("data", () => {});
+          stream.on("end", () => {
+            // SERVING (field 1 = 1), in a gRPC length-prefixed frame, then the OK trailer.
+            stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+            stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+            stream.end(Buffer.from([0, 0, 0, 0, 2, 8, 1]));
+          });
+        });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
+  );
+}
+
+/** One call function per session of a `kind` client. */
+function clients(kind: Kind, port: number): (() => Promise<unknown>)[] {
+  return Array.from({ length: SESSIONS }, () => {
+    if (kind === "connect") {
+      const client = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+      return () => client.check({});
+    }
+    if (kind === "grpc-js") {
+      const client = new (healthPackage().grpc.health.v1.Health)(
+        `127.0.0.1:${port}`,
+        grpc.credentials.createInsecure(),
+      );
+      return () =>
+        new Promise((resolve, reject) => client.check({}, (error) => (error ? reject(error) : resolve(0))));
+    }
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    return () =>
+      new Promise((resolve) => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": CHECK_PATH,
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
+        stream.on("data", () => {});
+        stream.on("close", () => resolve(0));
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+  });
+}
+
+/** Calls for `seconds` with CONCURRENCY in flight; returns calls made. */
+async function drive(calls: (() => Promise<unknown>)[], seconds: number): Promise<number> {
+  let count = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, i) => {
+      while (performance.now() < end) {
+        await calls[i % calls.length]?.();
+        count++;
+      }
+    }),
+  );
+  return count;
+}
+
+if (process.argv[2] === "serve") {
+  const port = await serve(process.argv[3] as Kind);
+  process.send?.(port);
+} else {
+  const seconds = Number(process.argv[2] ?? 5);
+  process.stdout.write(
+    `unary call, ${CONCURRENCY} in flight over ${SESSIONS} HTTP/2 connections, ${seconds} s each\n`,
+  );
+  process.stdout.write("transport  calls/s  server µs/call  client µs/call\n");
+  for (const kind of KINDS) {
+    const child = fork(import.meta.filename, ["serve", kind], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    try {
+      const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve(Number(m))));
+      const calls = clients(kind, port);
+      await drive(calls, 1);
+      const server = processTarget("server", () => child.pid);
+      const client = processTarget("client", () => process.pid);
+      const before = [server.seconds() ?? 0, client.seconds() ?? 0];
+      const count = await drive(calls, seconds);
+      const micros = (target: typeof server, start: number) =>
+        String(Math.round((((target.seconds() ?? 0) - start) * 1e6) / count));
+      process.stdout.write(
+        `${kind.padEnd(9)}  ${String(Math.round(count / seconds)).padStart(7)}  ${micros(server, before[0] ?? 0).padStart(14)}  ${micros(client, before[1] ?? 0).padStart(14)}\n`,
+      );
+    } finally {
+      child.kill();
+    }
+  }
+  process.exit(0);
+}
