@@ -6,7 +6,7 @@
 import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { createDatabase } from "@skyros/kit/database";
-import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-client";
+import { createServiceClient, createServiceConnection } from "@skyros/kit/grpc-client";
 import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
@@ -44,14 +44,12 @@ export async function startOrderService(
     applicationName: "skyros-order",
     settings: { synchronous_commit: "off" },
   });
-  const products = createServiceClient(
-    ProductService,
-    createServiceTransport({
-      baseUrl: config.productServiceUrl,
-      timeoutMs: config.callTimeoutMs,
-      credential: config.serviceCredential,
-    }),
-  );
+  const productConnection = createServiceConnection({
+    baseUrl: config.productServiceUrl,
+    timeoutMs: config.callTimeoutMs,
+    credential: config.serviceCredential,
+  });
+  const products = createServiceClient(ProductService, productConnection.transport);
   const directory = withProfileCache(
     createUserDirectory({
       userServiceUrl: config.userServiceUrl,
@@ -94,6 +92,7 @@ export async function startOrderService(
     async close() {
       await server.close();
       await recovery.stop();
+      productConnection.close();
       await Promise.all([sql.end({ timeout: 5 }), relaxed.end({ timeout: 5 })]);
     },
   };
