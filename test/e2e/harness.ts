@@ -31,8 +31,21 @@ export interface TestSystem extends RunningSystem {
   logs(name: ServiceName): readonly string[];
 }
 
-/** Starts every service and the gateway; call destroy() when done. */
+/**
+ * Starts every service and the gateway; call destroy() when done. A start that
+ * lost a port to another process (EADDRINUSE) is tried again on fresh ports.
+ */
 export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(env);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startOnFreePorts(env: Record<string, string>): Promise<TestSystem> {
   const logs = new Map<string, string[]>();
   const ports: Partial<Record<ServiceName, number>> = {};
   for (const name of ["user", "product", "order", "gateway"] as const) ports[name] = await freePort();

@@ -31,16 +31,30 @@ export function testLogger(service: string): Logger {
   return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? "silent" });
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Below Linux's default ephemeral range (32768-60999): a port picked there could
+// be taken by any outgoing connection (to PostgreSQL, say) before the process
+// meant to listen on it binds it.
+const PORT_RANGE_START = 20_000;
+const PORT_RANGE_END = 32_000;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port that is free on 127.0.0.1 now, chosen at random outside the
+ * ephemeral range so that parallel test files rarely pick the same one.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE_START + Math.floor(Math.random() * (PORT_RANGE_END - PORT_RANGE_START));
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port found");
 }
 
 /**
