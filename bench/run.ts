@@ -10,7 +10,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { loadConfigOrExit } from "@skyros/kit/config";
-import { startEmbeddedPostgres } from "@skyros/kit/embedded-postgres";
 import { freePort } from "@skyros/kit/testing";
 import { type RunningSystem, startSystem } from "../scripts/system.ts";
 import { generateCatalog } from "./catalog.ts";
@@ -30,10 +29,42 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const cleanups: (() => Promise<void>)[] = [];
 const startedAt = new Date();
 
+let cleaning: Promise<void> | undefined;
+
+/**
+ * Stops what the run started, newest first. The end of the run and a signal
+ * may both ask: they share one clean-up, and each waits until it is over.
+ */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let cleanup = cleanups.pop(); cleanup !== undefined; cleanup = cleanups.pop()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`clean-up failed: ${String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+// An interrupted run still stops its processes and removes its databases.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+
 try {
   let adminUrl = config.databaseUrl;
   if (adminUrl === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "skyros-bench-"));
+    // Loaded only here: the library takes over SIGINT and SIGTERM (it stops its
+    // server, then exits), which must not cut short the clean-up of a run on a
+    // configured server. On such an exit the folder still goes.
+    const { startEmbeddedPostgres } = await import("@skyros/kit/embedded-postgres");
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     // Durable (fsync on), like a real server: the reference runs on it too, so the figures compare.
     const embedded = await startEmbeddedPostgres({ dataDir: join(dir, "data"), port: await freePort() });
     cleanups.push(async () => {
@@ -128,11 +159,5 @@ try {
   process.exitCode = 1;
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
-  for (const cleanup of cleanups.reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      log(`clean-up failed: ${String(error)}`);
-    }
-  }
+  await cleanUp();
 }
