@@ -4,24 +4,19 @@
  * a client does.
  */
 import { randomBytes } from "node:crypto";
-import { freePort, testAdminUrl } from "@skyros/kit/testing";
+import {
+  freePort,
+  type JsonRequest,
+  type JsonResponse,
+  requestJson,
+  testAdminUrl,
+} from "@skyros/kit/testing";
 import { type RunningSystem, type ServiceName, startSystem } from "../../scripts/system.ts";
 
-export interface ApiResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  /** The parsed JSON body (undefined when the body is empty or not JSON). */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies field by field, as a client would
-  readonly body: any;
-  readonly text: string;
-}
+export type ApiResponse = JsonResponse;
 
-export interface ApiRequest {
-  readonly body?: unknown;
-  /** A raw body, sent as is (for malformed-input tests). */
-  readonly rawBody?: string;
+export interface ApiRequest extends JsonRequest {
   readonly token?: string;
-  readonly headers?: Record<string, string>;
 }
 
 export interface TestSystem extends RunningSystem {
@@ -71,22 +66,10 @@ async function startOnFreePorts(env: Record<string, string>): Promise<TestSystem
   return {
     ...system,
     logs: (name) => logs.get(name) ?? [],
-    async api(method, path, request = {}) {
-      const headers: Record<string, string> = { ...request.headers };
+    api(method, path, request = {}) {
+      const headers = { ...request.headers };
       if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
-      let body: string | undefined = request.rawBody;
-      if (request.body !== undefined) body = JSON.stringify(request.body);
-      if (body !== undefined && headers["content-type"] === undefined)
-        headers["content-type"] = "application/json";
-      const response = await fetch(`${system.gatewayUrl}${path}`, { method, headers, body });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text === "" ? undefined : JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed, text };
+      return requestJson(`${system.gatewayUrl}${path}`, method, { ...request, headers });
     },
   };
 }

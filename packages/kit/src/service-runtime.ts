@@ -3,8 +3,9 @@
  * embedded one for development), and a clean stop on SIGTERM or SIGINT.
  */
 import { join } from "node:path";
+import { type Env, loadConfigOrExit } from "./config.ts";
 import { createDatabase, type Sql } from "./database.ts";
-import type { Logger } from "./logger.ts";
+import { createLogger, type Logger } from "./logger.ts";
 import { migrate, readMigrations } from "./migrations.ts";
 import { ensureServiceDatabase } from "./provisioning.ts";
 import type { ServiceBaseConfig } from "./service-config.ts";
@@ -68,4 +69,37 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+export interface ServiceMainOptions<C extends ServiceBaseConfig> {
+  /** The name on every log line. */
+  readonly service: string;
+  /** Its database's name in an embedded PostgreSQL, when none is configured. */
+  readonly database: string;
+  readonly readConfig: (env: Env) => C;
+  readonly start: (config: C, databaseUrl: string, logger: Logger) => Promise<{ close(): Promise<void> }>;
+}
+
+/**
+ * The whole main of a service that keeps state: read the configuration (exit 1
+ * on a bad value), start on its database (an embedded one when none is
+ * configured), and stop cleanly on SIGTERM or SIGINT. A start that fails is
+ * logged and exits 1.
+ */
+export async function runServiceMain<C extends ServiceBaseConfig>(
+  options: ServiceMainOptions<C>,
+): Promise<void> {
+  const config = loadConfigOrExit(options.readConfig);
+  const logger = createLogger({ service: options.service, level: config.logLevel });
+  try {
+    const database = await resolveDatabaseUrl(config, options.database, logger);
+    const service = await options.start(config, database.url, logger);
+    stopOnSignals(logger, async () => {
+      await service.close();
+      await database.stop();
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, "start failed");
+    process.exit(1);
+  }
 }

@@ -79,3 +79,41 @@ export async function expectRpcError(
   }
   assert.fail(`expected ${Code[code]}`);
 }
+
+/** A REST response as tests read it. */
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies field by field, as a client would
+  readonly body: any;
+  readonly text: string;
+}
+
+export interface JsonRequest {
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  /** Sent as it is (for malformed-input tests); wins over `body`. */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** Calls an HTTP endpoint the way a REST client does; the body is parsed when it is JSON. */
+export async function requestJson(
+  url: string,
+  method: string,
+  request: JsonRequest = {},
+): Promise<JsonResponse> {
+  const headers: Record<string, string> = { ...request.headers };
+  const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+  if (body !== undefined && headers["content-type"] === undefined)
+    headers["content-type"] = "application/json";
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}

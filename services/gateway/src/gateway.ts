@@ -9,6 +9,7 @@ import { createRegistry, type DescFile } from "@bufbuild/protobuf";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { createServiceConnection } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
+import { withTokenCache } from "@skyros/kit/token-cache";
 import { createUserDirectory } from "@skyros/kit/user-directory";
 import { createAuthLimits } from "./auth-limits.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -50,14 +51,19 @@ export async function startGateway(
   );
   const transports = new Map([...connections].map(([name, connection]) => [name, connection.transport]));
   const user = config.upstreams.find((upstream) => upstream.name === "user");
-  const verifier =
+  // A client sends one token on many requests: its signature is checked once.
+  // Access tokens cannot be revoked before they expire, so trusting a verified
+  // one until its expiry grants nothing a fresh check would refuse.
+  const verifier = withTokenCache(
     options.verifier ??
-    createUserDirectory({
-      userServiceUrl: user?.url ?? "http://127.0.0.1:4011",
-      timeoutMs: config.callTimeoutMs,
-      jwtIssuer: config.jwtIssuer,
-      jwtAudience: config.jwtAudience,
-    }).verifier;
+      createUserDirectory({
+        userServiceUrl: user?.url ?? "http://127.0.0.1:4011",
+        timeoutMs: config.callTimeoutMs,
+        jwtIssuer: config.jwtIssuer,
+        jwtAudience: config.jwtAudience,
+      }).verifier,
+    { maxEntries: 10_000, maxAgeMs: 15 * 60_000 },
+  );
   const files = new Set<DescFile>(
     config.upstreams.flatMap((upstream) => upstream.services.map((service) => service.file)),
   );

@@ -5,7 +5,7 @@
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { createAccessTokenVerifier } from "@skyros/kit/auth";
 import type { Env } from "@skyros/kit/config";
-import { testLogger } from "@skyros/kit/testing";
+import { type JsonRequest, type JsonResponse, requestJson, testLogger } from "@skyros/kit/testing";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { type GatewayConfig, readGatewayConfig, type Upstream } from "../src/config.ts";
 import { type RunningGateway, startGateway } from "../src/gateway.ts";
@@ -41,34 +41,16 @@ export async function createTestTokens(): Promise<TestTokens> {
   };
 }
 
-export interface TestResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies field by field, as a client would
-  readonly body: any;
-  readonly text: string;
-}
+export type TestResponse = JsonResponse;
 
 /** Calls a gateway the way a client does. */
-export async function call(
+export function call(
   gateway: RunningGateway,
   method: string,
   path: string,
-  init: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<TestResponse> {
-  const headers: Record<string, string> = { ...init.headers };
-  const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-  if (body !== undefined && headers["content-type"] === undefined)
-    headers["content-type"] = "application/json";
-  const response = await fetch(`${gateway.url}${path}`, { method, headers, body });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  init: JsonRequest = {},
+): Promise<JsonResponse> {
+  return requestJson(`${gateway.url}${path}`, method, init);
 }
 
 /**

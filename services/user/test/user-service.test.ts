@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { SERVICE_CREDENTIAL_HEADER } from "@skyros/kit/service-credential";
-import { createTestDatabase, TEST_SERVICE_CREDENTIAL, testLogger } from "@skyros/kit/testing";
+import { createTestDatabase, expectRpcError, TEST_SERVICE_CREDENTIAL, testLogger } from "@skyros/kit/testing";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readUserConfig } from "../src/config.ts";
 import { type RunningUserService, startUserService } from "../src/user-service.ts";
@@ -17,21 +16,6 @@ const credential = { [SERVICE_CREDENTIAL_HEADER]: TEST_SERVICE_CREDENTIAL };
 const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 let counter = 0;
 const uniqueEmail = () => `user${Date.now()}${counter++}@example.com`;
-
-async function rejects(promise: Promise<unknown>, code: Code, field?: string): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    assert.equal(Code[connectError.code], Code[code], connectError.message);
-    if (field !== undefined) {
-      const [badRequest] = connectError.findDetails(BadRequestSchema);
-      assert.equal(badRequest?.fieldViolations[0]?.field, field);
-    }
-    return connectError;
-  }
-  assert.fail(`expected ${Code[code]}`);
-}
 
 const register = (type: string, email = uniqueEmail(), password = "correct horse") =>
   users.register({ userType: type, name: "Ada", email, password, address: "1 Main St" });
@@ -65,7 +49,7 @@ describe("Register", () => {
   test("a duplicate email is AlreadyExists, whatever its case", async () => {
     const email = uniqueEmail();
     await register("buyer", email);
-    await rejects(register("seller", email.toUpperCase()), Code.AlreadyExists);
+    await expectRpcError(register("seller", email.toUpperCase()), Code.AlreadyExists);
   });
 
   test("concurrent registrations of one email create exactly one account", async () => {
@@ -80,10 +64,10 @@ describe("Register", () => {
   });
 
   test("bad input is InvalidArgument naming the field", async () => {
-    await rejects(register("admin"), Code.InvalidArgument, "userType");
-    await rejects(register("buyer", "not-an-email"), Code.InvalidArgument, "email");
-    await rejects(register("buyer", uniqueEmail(), "short"), Code.InvalidArgument, "password");
-    await rejects(
+    await expectRpcError(register("admin"), Code.InvalidArgument, "userType");
+    await expectRpcError(register("buyer", "not-an-email"), Code.InvalidArgument, "email");
+    await expectRpcError(register("buyer", uniqueEmail(), "short"), Code.InvalidArgument, "password");
+    await expectRpcError(
       users.register({
         userType: "buyer",
         name: "  ",
@@ -98,7 +82,7 @@ describe("Register", () => {
 
   test("a 1 MB password is refused before any hashing", async () => {
     const started = performance.now();
-    await rejects(
+    await expectRpcError(
       register("buyer", uniqueEmail(), "x".repeat(1024 * 1024)),
       Code.InvalidArgument,
       "password",
@@ -113,11 +97,11 @@ describe("Login", () => {
     await register("seller", email);
     const tokens = await users.login({ email: email.toUpperCase(), password: "correct horse" });
     assert.equal((await users.getMe({}, auth(tokens.accessToken))).email, email);
-    const wrongPassword = await rejects(
+    const wrongPassword = await expectRpcError(
       users.login({ email, password: "wrong horse" }),
       Code.Unauthenticated,
     );
-    const unknownEmail = await rejects(
+    const unknownEmail = await expectRpcError(
       users.login({ email: uniqueEmail(), password: "correct horse" }),
       Code.Unauthenticated,
     );
@@ -138,8 +122,8 @@ describe("Refresh and logout", () => {
   test("reusing a rotated token revokes the whole family", async () => {
     const first = await register("buyer");
     const second = await users.refresh({ refreshToken: first.refreshToken });
-    await rejects(users.refresh({ refreshToken: first.refreshToken }), Code.Unauthenticated);
-    await rejects(users.refresh({ refreshToken: second.refreshToken }), Code.Unauthenticated);
+    await expectRpcError(users.refresh({ refreshToken: first.refreshToken }), Code.Unauthenticated);
+    await expectRpcError(users.refresh({ refreshToken: second.refreshToken }), Code.Unauthenticated);
   });
 
   test("concurrent refreshes of one token: one wins, and the reuse revokes the family", async () => {
@@ -152,25 +136,25 @@ describe("Refresh and logout", () => {
 
   test("logout revokes the refresh token, and needs an access token", async () => {
     const tokens = await register("buyer");
-    await rejects(users.logout({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
+    await expectRpcError(users.logout({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
     await users.logout({ refreshToken: tokens.refreshToken }, auth(tokens.accessToken));
-    await rejects(users.refresh({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
+    await expectRpcError(users.refresh({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
   });
 
   test("an unknown refresh token is Unauthenticated", async () => {
-    await rejects(users.refresh({ refreshToken: "nope" }), Code.Unauthenticated);
-    await rejects(users.refresh({ refreshToken: "" }), Code.InvalidArgument, "refreshToken");
+    await expectRpcError(users.refresh({ refreshToken: "nope" }), Code.Unauthenticated);
+    await expectRpcError(users.refresh({ refreshToken: "" }), Code.InvalidArgument, "refreshToken");
   });
 });
 
 describe("GetMe", () => {
   test("needs a valid access token", async () => {
-    await rejects(users.getMe({}), Code.Unauthenticated);
-    await rejects(users.getMe({}, auth("not.a.jwt")), Code.Unauthenticated);
+    await expectRpcError(users.getMe({}), Code.Unauthenticated);
+    await expectRpcError(users.getMe({}, auth("not.a.jwt")), Code.Unauthenticated);
     const tokens = await register("buyer");
     const [header, payload] = tokens.accessToken.split(".");
     const forged = `${header}.${payload}.${"A".repeat(86)}`;
-    await rejects(users.getMe({}, auth(forged)), Code.Unauthenticated);
+    await expectRpcError(users.getMe({}, auth(forged)), Code.Unauthenticated);
   });
 });
 
@@ -198,8 +182,8 @@ describe("Access tokens", () => {
 
 describe("GetUsers (internal)", () => {
   test("requires the service credential", async () => {
-    await rejects(users.getUsers({ ids: [] }), Code.Unauthenticated);
-    await rejects(
+    await expectRpcError(users.getUsers({ ids: [] }), Code.Unauthenticated);
+    await expectRpcError(
       users.getUsers({ ids: [] }, { headers: { [SERVICE_CREDENTIAL_HEADER]: "wrong" } }),
       Code.PermissionDenied,
     );
@@ -213,6 +197,10 @@ describe("GetUsers (internal)", () => {
       { headers: credential },
     );
     assert.deepEqual(found.map((user) => user.id).sort(), [a.id, b.id].sort());
-    await rejects(users.getUsers({ ids: ["nope"] }, { headers: credential }), Code.InvalidArgument, "ids");
+    await expectRpcError(
+      users.getUsers({ ids: ["nope"] }, { headers: credential }),
+      Code.InvalidArgument,
+      "ids",
+    );
   });
 });
