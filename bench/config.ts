@@ -1,6 +1,20 @@
 /**
  * The benchmark's settings, read once from the environment: run length, load,
  * catalog size, profiling, and the PostgreSQL server to use.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | BENCH_DURATION_SECONDS | 15 | measured time of each scenario |
+ * | BENCH_CONNECTIONS | 32 | concurrent connections (calls in flight for gRPC) |
+ * | BENCH_WARMUP_SECONDS | 3 | unmeasured load before each scenario |
+ * | BENCH_ROUNDS | 3 (1 under 9 s) | rounds in which compared scenarios alternate |
+ * | BENCH_USERS, BENCH_SELLERS | 1000, users/20 | seeded users, of whom sellers |
+ * | BENCH_PRODUCTS | 10000 | seeded products |
+ * | BENCH_REGISTERED_USERS | sellers + 200 | users registered through the API (the rest by SQL) |
+ * | BENCH_PROFILE | false | V8 CPU profiles of every process in bench/results/profiles |
+ * | SKYROS_DATABASE_URL | embedded | superuser URL of the PostgreSQL server to use |
+ *
+ * Quick check: BENCH_DURATION_SECONDS=3 BENCH_USERS=100 BENCH_PRODUCTS=1000 npm run bench
  */
 import { type Env, envBool, envInt, envOptionalUrl } from "@skyros/kit/config";
 
