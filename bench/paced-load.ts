@@ -55,18 +55,20 @@ export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadO
   const interval = 1000 / options.rate;
   let sent = 0;
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
+    const tick = () => {
       const now = Math.min(performance.now(), end);
-      // Catch up on every request that fell due since the last tick.
+      // Every request that fell due since the last tick goes now.
       for (; started + sent * interval <= now; sent++) send(started + sent * interval);
-      if (now >= end) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 2);
+      if (now >= end) resolve();
+      // Sleep until the next one is due (timers fire late, never early).
+      else setTimeout(tick, Math.max(0, started + sent * interval - performance.now()));
+    };
+    tick();
   });
   const durationSeconds = (performance.now() - started) / 1000;
-  await Promise.race([Promise.all(pending), new Promise((done) => setTimeout(done, 10_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(pending), new Promise((done) => (timer = setTimeout(done, 10_000)))]);
+  clearTimeout(timer);
   agent.destroy();
   const ok = Object.entries(statuses).reduce((sum, [code, n]) => (code.startsWith("2") ? sum + n : sum), 0);
   const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0);
