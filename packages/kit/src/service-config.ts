@@ -21,6 +21,8 @@ export interface ServiceBaseConfig {
   readonly callTimeoutMs: number;
   /** Where the user service listens (for keys and profiles). */
   readonly userServiceUrl: string;
+  /** How long a user's profile fetched from the user service is reused (0: never). */
+  readonly profileCacheTtlMs: number;
 }
 
 const postgresProtocols = ["postgres:", "postgresql:"] as const;
@@ -49,5 +51,6 @@ export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: num
     jwtAudience: envString(env, "SKYROS_JWT_AUDIENCE", "skyros"),
     callTimeoutMs: envInt(env, "SKYROS_CALL_TIMEOUT_MS", 5_000, 1, 600_000),
     userServiceUrl: envUrl(env, "USER_SERVICE_URL", httpProtocols, "http://127.0.0.1:4011"),
+    profileCacheTtlMs: envInt(env, `${prefix}_PROFILE_CACHE_TTL_MS`, 60_000, 0, 86_400_000),
   };
 }

@@ -8,6 +8,9 @@ import { type User, UserService } from "@skyros/contracts/skyros/user/v1/user_pb
 import type { JWK } from "jose";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth.ts";
 import { createServiceClient, createServiceTransport } from "./grpc-client.ts";
+import { withProfileCache } from "./profile-cache.ts";
+import type { ServiceBaseConfig } from "./service-config.ts";
+import { withTokenCache } from "./token-cache.ts";
 
 export interface UserDirectoryOptions {
   /** e.g. http://127.0.0.1:4011 */
@@ -48,5 +51,28 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
       const { users } = await client.getUsers({ ids: unique });
       return new Map(users.map((user) => [user.id, user]));
     },
+  };
+}
+
+/**
+ * The user directory of a service, as its configuration asks: profiles reused
+ * for `profileCacheTtlMs`, and a token that verified trusted for up to a minute
+ * (clients send one token on many requests; a signature check per request is
+ * measurable CPU).
+ */
+export function createCachedUserDirectory(config: ServiceBaseConfig): UserDirectory {
+  const directory = withProfileCache(
+    createUserDirectory({
+      userServiceUrl: config.userServiceUrl,
+      timeoutMs: config.callTimeoutMs,
+      serviceCredential: config.serviceCredential,
+      jwtIssuer: config.jwtIssuer,
+      jwtAudience: config.jwtAudience,
+    }),
+    { ttlMs: config.profileCacheTtlMs, maxEntries: 10_000 },
+  );
+  return {
+    verifier: withTokenCache(directory.verifier, { maxEntries: 10_000, maxAgeMs: 60_000 }),
+    usersByIds: (ids) => directory.usersByIds(ids),
   };
 }

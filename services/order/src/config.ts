@@ -16,8 +16,6 @@ export interface OrderConfig extends ServiceBaseConfig {
   readonly stockStepTimeoutMs: number;
   /** How long the recovery loop keeps retrying a reservation before it gives the order up. */
   readonly reservationGiveUpMs: number;
-  /** How long buyers' and sellers' profiles are reused before they are fetched again; 0: never. */
-  readonly profileCacheTtlMs: number;
 }
 
 export const ORDER_DEFAULT_PORT = 4033;
@@ -31,7 +29,6 @@ export function readOrderConfig(env: Env): OrderConfig {
     recoveryIntervalMs: envInt(env, "ORDER_RECOVERY_INTERVAL_MS", 1_000, 10, 3_600_000),
     stockStepTimeoutMs: envInt(env, "ORDER_STOCK_STEP_TIMEOUT_MS", 5_000, 10, 3_600_000),
     reservationGiveUpMs: envInt(env, "ORDER_RESERVATION_GIVE_UP_MS", 60_000, 10, 7 * 86_400_000),
-    profileCacheTtlMs: envInt(env, "ORDER_PROFILE_CACHE_TTL_MS", 60_000, 0, 86_400_000),
   };
   if (config.reservationGiveUpMs < config.stockStepTimeoutMs) {
     throw new ConfigError("ORDER_RESERVATION_GIVE_UP_MS must not be less than ORDER_STOCK_STEP_TIMEOUT_MS");

@@ -10,10 +10,8 @@ import { createServiceClient, createServiceConnection } from "@skyros/kit/grpc-c
 import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
-import { withProfileCache } from "@skyros/kit/profile-cache";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
-import { withTokenCache } from "@skyros/kit/token-cache";
-import { createUserDirectory } from "@skyros/kit/user-directory";
+import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { OrderConfig } from "./config.ts";
 import type { OrderContext } from "./context.ts";
 import { createOrderHandlers } from "./handlers.ts";
@@ -50,24 +48,10 @@ export async function startOrderService(
     credential: config.serviceCredential,
   });
   const products = createServiceClient(ProductService, productConnection.transport);
-  const directory = withProfileCache(
-    createUserDirectory({
-      userServiceUrl: config.userServiceUrl,
-      timeoutMs: config.callTimeoutMs,
-      serviceCredential: config.serviceCredential,
-      jwtIssuer: config.jwtIssuer,
-      jwtAudience: config.jwtAudience,
-    }),
-    { ttlMs: config.profileCacheTtlMs, maxEntries: 10_000 },
-  );
   const ctx: OrderContext = {
     store: createOrderStore(sql, relaxed),
     stock: createStockService(products, logger),
-    users: {
-      // Clients send one token on many requests: its signature is checked once a minute.
-      verifier: withTokenCache(directory.verifier, { maxEntries: 10_000, maxAgeMs: 60_000 }),
-      usersByIds: (ids) => directory.usersByIds(ids),
-    },
+    users: createCachedUserDirectory(config),
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
     stockStepTimeoutMs: config.stockStepTimeoutMs,

@@ -9,7 +9,7 @@ import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
-import { createUserDirectory } from "@skyros/kit/user-directory";
+import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { ProductConfig } from "./config.ts";
 import { createProductHandlers } from "./handlers.ts";
 import { createProductStore } from "./store.ts";
@@ -31,13 +31,7 @@ export async function startProductService(
     applicationName: "skyros-product",
     logger,
   });
-  const users = createUserDirectory({
-    userServiceUrl: config.userServiceUrl,
-    timeoutMs: config.callTimeoutMs,
-    serviceCredential: config.serviceCredential,
-    jwtIssuer: config.jwtIssuer,
-    jwtAudience: config.jwtAudience,
-  });
+  const users = createCachedUserDirectory(config);
   const handlers = createProductHandlers({ store: createProductStore(sql), users, logger });
   let server: Awaited<ReturnType<typeof startGrpcServer>>;
   try {

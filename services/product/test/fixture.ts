@@ -41,8 +41,14 @@ export const internal = { headers: { [SERVICE_CREDENTIAL_HEADER]: TEST_SERVICE_C
 
 let sequence = 0;
 
-/** Starts the user and product services on scratch databases named after `suite`. */
-export async function startProductTestSystem(suite: string): Promise<ProductTestSystem> {
+/**
+ * Starts the user and product services on scratch databases named after
+ * `suite`; `productEnv` adds product-service settings.
+ */
+export async function startProductTestSystem(
+  suite: string,
+  productEnv: Record<string, string> = {},
+): Promise<ProductTestSystem> {
   const userDatabase = await createTestDatabase(`${suite}_users`);
   const productDatabase = await createTestDatabase(`${suite}_products`);
   const env = { SKYROS_SERVICE_CREDENTIAL: TEST_SERVICE_CREDENTIAL };
@@ -57,6 +63,7 @@ export async function startProductTestSystem(suite: string): Promise<ProductTest
       PRODUCT_GRPC_PORT: "0",
       PRODUCT_DATABASE_POOL_MAX: "10",
       USER_SERVICE_URL: `http://127.0.0.1:${userService.port}`,
+      ...productEnv,
     }),
     productDatabase.url,
     testLogger("product"),

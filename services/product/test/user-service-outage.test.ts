@@ -8,12 +8,31 @@ let system: ProductTestSystem;
 let seller: TestUser;
 
 before(async () => {
-  system = await startProductTestSystem("product_outage");
+  // Without the profile cache, so that every read needs the user service.
+  system = await startProductTestSystem("product_outage", { PRODUCT_PROFILE_CACHE_TTL_MS: "0" });
   seller = await system.register("seller");
 });
 
 after(async () => {
   await system?.close();
+});
+
+test("with the profile cache, a seller seen recently is still shown during a user service outage", async () => {
+  const cached = await startProductTestSystem("product_outage_cached");
+  try {
+    const cachedSeller = await cached.register("seller");
+    const product = await cached.products.createProduct(
+      { name: "Kettle", description: "", price: 100n, stock: 1 },
+      as(cachedSeller),
+    );
+    assert.equal(product.seller?.name, cachedSeller.name);
+    await cached.stopUserService();
+    const read = await cached.products.getProduct({ id: product.id });
+    assert.equal(read.seller?.id, cachedSeller.id);
+    assert.equal(read.seller?.name, product.seller?.name);
+  } finally {
+    await cached.close();
+  }
 });
 
 test("without the user service, reads are Unavailable and a write still reports what it did", async () => {
