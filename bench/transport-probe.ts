@@ -1,8 +1,9 @@
 /**
  * What one unary gRPC call costs in CPU, on each side, with three
  * implementations of the same call (grpc.health.v1 Check, in-memory answer):
- * Connect for Node (what the services use), grpc-js, and bare node:http2
- * framing. Separates the transport's own cost from the services' work.
+ * Connect for Node (what the services used), the kit's own server (what they
+ * use now), grpc-js, and bare node:http2 framing. Separates the transport's own
+ * cost from the services' work.
  *
  *   node bench/transport-probe.ts [seconds=5]
  */
@@ -14,10 +15,13 @@ import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-nod
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import { startGrpcServer } from "@skyros/kit/grpc-server";
+import { ServingStatus } from "@skyros/kit/health";
+import { testLogger } from "@skyros/kit/testing";
 import { processTarget } from "./cpu.ts";
 
-type Kind = "connect" | "grpc-js" | "http2";
-const KINDS: readonly Kind[] = ["connect", "grpc-js", "http2"];
+type Kind = "connect" | "kit" | "grpc-js" | "http2";
+const KINDS: readonly Kind[] = ["connect", "kit", "grpc-js", "http2"];
 const CONCURRENCY = 32;
 const SESSIONS = 4;
 const CHECK_PATH = "/grpc.health.v1.Health/Check";
@@ -34,7 +38,20 @@ const healthPackage = () =>
   ) as unknown as HealthPackage;
 
 /** Serves Check with `kind` on a free port; resolves to the port. */
-function serve(kind: Kind): Promise<number> {
+async function serve(kind: Kind): Promise<number> {
+  if (kind === "kit") {
+    // The kit's server answers Check from its own health service.
+    const server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      logger: testLogger("probe"),
+      serviceNames: [],
+      routes: () => {},
+      serviceCredential: "probe",
+    });
+    server.health.setAll(ServingStatus.SERVING);
+    return server.port;
+  }
   if (kind === "grpc-js") {
     const server = new grpc.Server();
     server.addService(healthPackage().grpc.health.v1.Health.service, {
@@ -72,7 +89,7 @@ function serve(kind: Kind): Promise<number> {
 /** One call function per session of a `kind` client. */
 function clients(kind: Kind, port: number): (() => Promise<unknown>)[] {
   return Array.from({ length: SESSIONS }, () => {
-    if (kind === "connect") {
+    if (kind === "connect" || kind === "kit") {
       const client = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
       return () => client.check({});
     }

@@ -3,11 +3,12 @@
  * balancers and the gateway's /readyz ask it whether a service is SERVING.
  */
 import { EventEmitter, on } from "node:events";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   Health,
   HealthCheckResponse_ServingStatus as Status,
 } from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import type { GrpcRouter } from "./grpc-dispatch.ts";
 
 export { Status as ServingStatus };
 
@@ -45,7 +46,7 @@ export function createHealthStatus(
 
 /** Registers grpc.health.v1.Health on a router, answering from `health`. */
 export function registerHealthService(
-  router: ConnectRouter,
+  router: GrpcRouter,
   health: ReturnType<typeof createHealthStatus>,
 ): void {
   const statusOf = (service: string) => {

@@ -7,9 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { hasOption } from "@bufbuild/protobuf";
-import type { Interceptor } from "@connectrpc/connect";
 import { http } from "@skyros/contracts/google/api/annotations_pb.js";
-import { permissionDenied, unauthenticated } from "./errors.ts";
 
 export const SERVICE_CREDENTIAL_HEADER = "x-skyros-service-credential";
 
@@ -18,21 +16,19 @@ export function isInternalMethod(method: DescMethod): boolean {
   return method.parent.typeName !== "grpc.health.v1.Health" && !hasOption(method, http);
 }
 
+// Comparing fixed-length digests keeps the time independent of where, and of how long, the values differ.
 const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/**
+ * A check of presented credentials against `expected`, in constant time. The
+ * expected digest is computed once here, not on every call.
+ */
+export function credentialMatcher(expected: string): (presented: string) => boolean {
+  const expectedDigest = digest(expected);
+  return (presented) => timingSafeEqual(digest(presented), expectedDigest);
+}
 
 /** Whether `presented` equals `expected`, in time that does not depend on where they differ. */
 export function credentialMatches(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
-
-/** Refuses calls to internal methods that do not carry the service credential. */
-export function serviceCredentialInterceptor(expected: string): Interceptor {
-  return (next) => async (request) => {
-    if (isInternalMethod(request.method)) {
-      const presented = request.header.get(SERVICE_CREDENTIAL_HEADER);
-      if (presented === null) throw unauthenticated("this method is for skyros services only");
-      if (!credentialMatches(presented, expected)) throw permissionDenied("bad service credential");
-    }
-    return next(request);
-  };
+  return credentialMatcher(expected)(presented);
 }

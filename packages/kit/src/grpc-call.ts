@@ -1,0 +1,381 @@
+/**
+ * One gRPC call on our server: reads the request off its HTTP/2 stream, runs
+ * the handler in the caller's request context, and answers. What Connect's
+ * interceptors used to do for every call is done here directly: the service
+ * credential on internal methods, masking and logging of errors. The call is
+ * also the handler's HandlerContext; the parts that cost something (headers,
+ * the abort signal) are only made when a handler asks for them.
+ */
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type HandlerContext,
+} from "@connectrpc/connect";
+import { permissionDenied, toPublicError, unauthenticated } from "./errors.ts";
+import { encodeFrame, type Frame, FrameReader } from "./grpc-framing.ts";
+import { errorTrailers } from "./grpc-status.ts";
+import type { Logger } from "./logger.ts";
+import {
+  REQUEST_ID_HEADER,
+  type RequestContext,
+  requestIdFrom,
+  runInRequestContext,
+} from "./request-context.ts";
+import { SERVICE_CREDENTIAL_HEADER } from "./service-credential.ts";
+
+/** A method implementation as registered: a Connect unary or server-streaming handler. */
+export type Handler = (request: unknown, context: HandlerContext) => unknown;
+
+/** A registered method, with everything a call needs that does not change per call. */
+export interface Route {
+  readonly method: DescMethod;
+  /** `package.Service/Method`, as the logs name it. */
+  readonly procedure: string;
+  readonly internal: boolean;
+  readonly handler: Handler;
+}
+
+/** What every call shares: fixed at server start. */
+export interface CallOptions {
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly logger: Logger;
+  /** Whether a presented service credential is the right one (constant time). */
+  readonly credentialMatches: (presented: string) => boolean;
+  readonly maxTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  /** Calls not yet answered, so that shutdown can abort them. */
+  readonly inFlight: Set<ServerCall>;
+}
+
+/** The headers of every response, fixed. */
+export const RESPONSE_HEADERS = Object.freeze({
+  ":status": 200,
+  "content-type": "application/grpc+proto",
+  "grpc-accept-encoding": "identity,gzip",
+});
+const OK_TRAILERS = Object.freeze({ "grpc-status": "0" });
+const COMPLETED = new ConnectError("the call has completed", Code.Canceled);
+const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 1e-3,
+  n: 1e-6,
+};
+const gunzipAsync = promisify(gunzip);
+
+/** One call; it is also the HandlerContext its handler sees, whose costly parts are made on first use. */
+export class ServerCall implements HandlerContext {
+  readonly method: DescMethod;
+  readonly service: DescService;
+  readonly requestMethod = "POST";
+  readonly protocolName = "grpc";
+  readonly #options: CallOptions;
+  readonly #route: Route;
+  readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
+  readonly #context: RequestContext;
+  readonly #started = performance.now();
+  #reader: FrameReader | undefined;
+  #frames: Frame[] = [];
+  #deadline: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #finished = false;
+  #abortReason: unknown;
+  #controller: AbortController | undefined;
+  #requestHeader: Headers | undefined;
+  #responseHeader: Headers | undefined;
+  #responseTrailer: Headers | undefined;
+  #values: ContextValues | undefined;
+  #trailers: Record<string, string> = OK_TRAILERS;
+
+  constructor(options: CallOptions, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    this.#options = options;
+    this.#route = route;
+    this.method = route.method;
+    this.service = route.method.parent;
+    this.#stream = stream;
+    this.#headers = headers;
+    this.#context = { requestId: requestIdFrom(firstValue(headers[REQUEST_ID_HEADER])) };
+    this.#reader = new FrameReader(options.maxMessageBytes);
+    options.inFlight.add(this);
+    stream.on("close", () => this.#onClose());
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    stream.on("end", () => this.#onEnd());
+    const timeout = firstValue(headers["grpc-timeout"]);
+    if (timeout !== undefined) this.#startDeadline(timeout);
+  }
+
+  /** Aborts every call still running, after the shutdown grace period. */
+  static abortAll(calls: Iterable<ServerCall>): void {
+    const reason = new ConnectError("the server is shutting down", Code.Unavailable);
+    for (const call of calls) call.#finish(reason);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  readonly timeoutMs = (): number | undefined =>
+    this.#deadline === undefined ? undefined : this.#deadline - Date.now();
+
+  get requestHeader(): Headers {
+    if (this.#requestHeader === undefined) {
+      const header = new Headers();
+      for (const key in this.#headers) {
+        if (key.startsWith(":")) continue;
+        const value = this.#headers[key];
+        if (Array.isArray(value)) for (const item of value) header.append(key, item);
+        else if (value !== undefined) header.append(key, value);
+      }
+      this.#requestHeader = header;
+    }
+    return this.#requestHeader;
+  }
+
+  get responseHeader(): Headers {
+    this.#responseHeader ??= new Headers();
+    return this.#responseHeader;
+  }
+
+  get responseTrailer(): Headers {
+    this.#responseTrailer ??= new Headers();
+    return this.#responseTrailer;
+  }
+
+  get values(): ContextValues {
+    this.#values ??= createContextValues();
+    return this.#values;
+  }
+
+  get url(): string {
+    return `http://${this.#headers[":authority"] ?? "localhost"}${this.#headers[":path"]}`;
+  }
+
+  #startDeadline(value: string): void {
+    const match = TIMEOUT.exec(value);
+    if (match === null) {
+      this.#fail(new ConnectError(`malformed grpc-timeout ${value}`, Code.InvalidArgument));
+      return;
+    }
+    const ms = Math.min(
+      Number(match[1]) * (TIMEOUT_UNIT_MS[match[2] ?? ""] ?? 1),
+      this.#options.maxTimeoutMs,
+    );
+    this.#deadline = Date.now() + ms;
+    this.#timer = setTimeout(
+      () => this.#fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
+      ms,
+    );
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#reader === undefined) return;
+    try {
+      for (const frame of this.#reader.push(chunk)) this.#frames.push(frame);
+    } catch (error) {
+      this.#reader = undefined;
+      this.#fail(ConnectError.from(error));
+    }
+  }
+
+  #onEnd(): void {
+    if (this.#finished || this.#reader === undefined) return;
+    if (this.#reader.hasPartialFrame) {
+      this.#fail(new ConnectError("the request ended inside a message", Code.InvalidArgument));
+    } else if (this.#frames.length !== 1) {
+      this.#fail(
+        new ConnectError(`expected one request message, got ${this.#frames.length}`, Code.InvalidArgument),
+      );
+    } else {
+      const frame = this.#frames[0] as Frame;
+      this.#frames = [];
+      runInRequestContext(this.#context, () => this.#run(frame));
+    }
+  }
+
+  async #run(frame: Frame): Promise<void> {
+    const { procedure, method, handler } = this.#route;
+    try {
+      if (this.#route.internal) {
+        const presented = firstValue(this.#headers[SERVICE_CREDENTIAL_HEADER]);
+        if (presented === undefined) throw unauthenticated("this method is for skyros services only");
+        if (!this.#options.credentialMatches(presented)) throw permissionDenied("bad service credential");
+      }
+      const request = decode(method, frame.compressed ? await this.#decompress(frame.data) : frame.data);
+      const answered =
+        method.methodKind === "server_streaming"
+          ? await this.#sendStream(handler(request, this) as AsyncIterable<unknown>)
+          : this.#sendUnary(await handler(request, this));
+      if (answered) this.#options.logger.debug({ procedure, ms: this.#elapsed() }, "rpc ok");
+    } catch (error) {
+      // After a deadline, a cancel or shutdown, the handler's own failure is old news.
+      if (!this.#finished) this.#fail(error);
+    }
+  }
+
+  async #decompress(data: Uint8Array): Promise<Uint8Array> {
+    if (this.#headers["grpc-encoding"] !== "gzip") {
+      throw new ConnectError("a compressed message without grpc-encoding", Code.Internal);
+    }
+    try {
+      return await gunzipAsync(data, { maxOutputLength: this.#options.maxMessageBytes });
+    } catch (error) {
+      if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new ConnectError("the decompressed message is too large", Code.ResourceExhausted);
+      }
+      throw new ConnectError("the message could not be decompressed", Code.InvalidArgument);
+    }
+  }
+
+  /** Sends the one response message; false when the call was already over. */
+  #sendUnary(result: unknown): boolean {
+    if (this.#finished) return false;
+    const output = this.#route.method.output;
+    const frame = encodeFrame(toBinary(output, create(output, result as never)));
+    this.#respond();
+    if (this.#writable()) this.#stream.end(frame);
+    this.#finish(COMPLETED);
+    return true;
+  }
+
+  /** Sends each message as the handler yields it; false when the call ended first. */
+  async #sendStream(messages: AsyncIterable<unknown>): Promise<boolean> {
+    const output = this.#route.method.output;
+    for await (const message of messages) {
+      // Leaving the loop also ends the handler's generator.
+      if (this.#finished || !this.#writable()) return false;
+      const frame = encodeFrame(toBinary(output, create(output, message as never)));
+      this.#respond();
+      if (!this.#stream.write(frame)) await drainOrClose(this.#stream);
+    }
+    if (this.#finished) return false;
+    this.#respond();
+    if (this.#writable()) this.#stream.end();
+    this.#finish(COMPLETED);
+    return true;
+  }
+
+  /** Sends the response headers, once; trailers follow when the stream ends. */
+  #respond(): void {
+    if (this.#stream.headersSent || !this.#writable()) return;
+    const headers =
+      this.#responseHeader === undefined
+        ? RESPONSE_HEADERS
+        : { ...toRecord(this.#responseHeader), ...RESPONSE_HEADERS };
+    this.#stream.respond(headers, { waitForTrailers: true });
+    this.#stream.once("wantTrailers", () => {
+      const trailers =
+        this.#responseTrailer === undefined
+          ? this.#trailers
+          : { ...toRecord(this.#responseTrailer), ...this.#trailers };
+      if (this.#writable()) this.#stream.sendTrailers(trailers);
+    });
+  }
+
+  /** Answers with `error` (masked and logged as today), unless the call is already answered. */
+  #fail(error: unknown): void {
+    if (this.#finished) return;
+    runInRequestContext(this.#context, () => {
+      const { procedure } = this.#route;
+      const logger = this.#options.logger;
+      const publicError = toPublicError(error, (cause) =>
+        logger.error({ err: cause, procedure }, "unexpected error"),
+      );
+      logger.info(
+        { procedure, code: publicError.code, ms: this.#elapsed() },
+        `rpc failed: ${publicError.rawMessage}`,
+      );
+      const trailers = errorTrailers(publicError);
+      if (this.#writable()) {
+        if (this.#stream.headersSent) {
+          this.#trailers = trailers;
+          this.#stream.end();
+        } else {
+          const extra = { ...toRecord(this.#responseHeader), ...toRecord(this.#responseTrailer) };
+          this.#stream.respond({ ...extra, ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+        }
+      }
+      this.#finish(publicError);
+    });
+  }
+
+  #onClose(): void {
+    // Closed before we answered: the client canceled, or its connection went away.
+    if (!this.#finished) {
+      runInRequestContext(this.#context, () =>
+        this.#options.logger.info(
+          { procedure: this.#route.procedure, code: Code.Canceled, ms: this.#elapsed() },
+          "rpc failed: the client canceled the call",
+        ),
+      );
+      this.#finish(new ConnectError("the client canceled the call", Code.Canceled));
+    }
+  }
+
+  /** Marks the call answered and aborts its signal (as Connect does, also on success). */
+  #finish(reason: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#reader = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#options.inFlight.delete(this);
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  #writable(): boolean {
+    return !this.#stream.destroyed && !this.#stream.closed;
+  }
+
+  #elapsed(): number {
+    return Math.round(performance.now() - this.#started);
+  }
+}
+
+function decode(method: DescMethod, bytes: Uint8Array): unknown {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (error) {
+    throw new ConnectError(
+      `the request is not a valid ${method.input.typeName}: ${String(error)}`,
+      Code.InvalidArgument,
+    );
+  }
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function toRecord(headers: Headers | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers?.forEach((value, key) => {
+    record[key] = value;
+  });
+  return record;
+}
+
+function drainOrClose(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * How our gRPC server writes a failure into trailers (gRPC PROTOCOL-HTTP2):
+ * `grpc-status`, a percent-encoded `grpc-message`, and the error's details as a
+ * google.rpc.Status in `grpc-status-details-bin`, which is where Connect and
+ * grpc-js clients (and so the gateway) find a BadRequest's field violations.
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import type { ConnectError } from "@connectrpc/connect";
+import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
+
+const TYPE_URL_PREFIX = "type.googleapis.com/";
+
+/**
+ * `message` as the spec asks for `grpc-message`: UTF-8, with bytes outside
+ * printable ASCII and `%` itself percent-encoded. Most messages need none.
+ */
+export function encodeGrpcMessage(message: string): string {
+  if (!/[^\x20-\x24\x26-\x7e]/.test(message)) return message;
+  let encoded = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    encoded +=
+      byte < 0x20 || byte > 0x7e || byte === 0x25
+        ? `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
+        : String.fromCharCode(byte);
+  }
+  return encoded;
+}
+
+function packDetails(error: ConnectError): Any[] {
+  return error.details.map((detail) =>
+    "desc" in detail
+      ? create(AnySchema, {
+          typeUrl: TYPE_URL_PREFIX + detail.desc.typeName,
+          value: toBinary(detail.desc, create(detail.desc, detail.value)),
+        })
+      : create(AnySchema, { typeUrl: TYPE_URL_PREFIX + detail.type, value: detail.value }),
+  );
+}
+
+/** The status trailers for `error`, with its details when it has any, and its metadata. */
+export function errorTrailers(error: ConnectError): Record<string, string> {
+  const trailers: Record<string, string> = {};
+  error.metadata.forEach((value, key) => {
+    trailers[key] = value;
+  });
+  trailers["grpc-status"] = String(error.code);
+  trailers["grpc-message"] = encodeGrpcMessage(error.rawMessage);
+  if (error.details.length > 0) {
+    const status = create(StatusSchema, {
+      code: error.code,
+      message: error.rawMessage,
+      details: packDetails(error),
+    });
+    // Unpadded base64, as the spec allows and gRPC implementations send.
+    trailers["grpc-status-details-bin"] = Buffer.from(toBinary(StatusSchema, status))
+      .toString("base64")
+      .replace(/=+$/, "");
+  }
+  return trailers;
+}
