@@ -2,12 +2,16 @@
  * Clients for calling other skyros services over gRPC (HTTP/2, one reused
  * connection per target). Every call carries a deadline, the current request's
  * id, and the service credential.
+ *
+ * Unary calls go over our own node:http2 transport (grpc-http2-transport.ts),
+ * not Connect's: measured on loopback, Connect's client spent ~442 µs of CPU
+ * per unary call, grpc-js ~157 µs, bare node:http2 ~40 µs, and every request
+ * crosses one or two internal hops, so the client transport dominated.
+ * Connect still serves typed clients (createClient) and streaming calls.
  */
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { currentRequestId, REQUEST_ID_HEADER } from "./request-context.ts";
-import { SERVICE_CREDENTIAL_HEADER } from "./service-credential.ts";
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
 
 export interface ServiceTransportOptions {
   /** e.g. http://127.0.0.1:4011 */
@@ -18,26 +22,12 @@ export interface ServiceTransportOptions {
   readonly credential?: string;
 }
 
-function outgoingHeaders(credential: string | undefined): Interceptor {
-  return (next) => (request) => {
-    const requestId = currentRequestId();
-    if (requestId !== undefined) request.header.set(REQUEST_ID_HEADER, requestId);
-    if (credential !== undefined) request.header.set(SERVICE_CREDENTIAL_HEADER, credential);
-    return next(request);
-  };
-}
-
-// Keeps idle connections healthy between bursts, and notices a dead peer.
+// Notices a dead peer while the connection is in use.
 const PING_INTERVAL_MS = 30_000;
 
 /** A gRPC transport to another service. */
 export function createServiceTransport(options: ServiceTransportOptions): Transport {
-  return createGrpcTransport({
-    baseUrl: options.baseUrl,
-    defaultTimeoutMs: options.timeoutMs,
-    pingIntervalMs: PING_INTERVAL_MS,
-    interceptors: [outgoingHeaders(options.credential)],
-  });
+  return createServiceConnection(options).transport;
 }
 
 /** A transport whose HTTP/2 connection its owner can close (at shutdown). */
@@ -49,14 +39,13 @@ export interface ServiceConnection {
 
 /** Like createServiceTransport, with a handle to close the connection. */
 export function createServiceConnection(options: ServiceTransportOptions): ServiceConnection {
-  const sessionManager = new Http2SessionManager(options.baseUrl, { pingIntervalMs: PING_INTERVAL_MS });
-  const transport = createGrpcTransport({
+  const transport = createGrpcHttp2Transport({
     baseUrl: options.baseUrl,
     defaultTimeoutMs: options.timeoutMs,
-    sessionManager,
-    interceptors: [outgoingHeaders(options.credential)],
+    credential: options.credential,
+    pingIntervalMs: PING_INTERVAL_MS,
   });
-  return { transport, close: () => sessionManager.abort() };
+  return { transport, close: () => transport.close() };
 }
 
 /** A typed client of `service` over a transport from createServiceTransport. */
