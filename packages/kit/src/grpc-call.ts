@@ -3,21 +3,15 @@
  * the handler in the caller's request context, and answers. What Connect's
  * interceptors used to do for every call is done here directly: the service
  * credential on internal methods, masking and logging of errors. The call is
- * also the handler's HandlerContext; the parts that cost something (headers,
- * the abort signal) are only made when a handler asks for them.
+ * also the handler's HandlerContext (grpc-context.ts).
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { create, type DescMethod, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type ContextValues,
-  createContextValues,
-  type HandlerContext,
-} from "@connectrpc/connect";
+import { create, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { permissionDenied, toPublicError, unauthenticated } from "./errors.ts";
+import { GrpcHandlerContext } from "./grpc-context.ts";
 import { encodeFrame, type Frame, FrameReader } from "./grpc-framing.ts";
 import { errorTrailers } from "./grpc-status.ts";
 import type { Logger } from "./logger.ts";
@@ -72,38 +66,24 @@ const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = {
 };
 const gunzipAsync = promisify(gunzip);
 
-/** One call; it is also the HandlerContext its handler sees, whose costly parts are made on first use. */
-export class ServerCall implements HandlerContext {
-  readonly method: DescMethod;
-  readonly service: DescService;
-  readonly requestMethod = "POST";
-  readonly protocolName = "grpc";
+/** One call; it is also the HandlerContext its handler sees. */
+export class ServerCall extends GrpcHandlerContext {
   readonly #options: CallOptions;
   readonly #route: Route;
   readonly #stream: ServerHttp2Stream;
-  readonly #headers: IncomingHttpHeaders;
   readonly #context: RequestContext;
   readonly #started = performance.now();
   #reader: FrameReader | undefined;
   #frames: Frame[] = [];
-  #deadline: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
-  #abortReason: unknown;
-  #controller: AbortController | undefined;
-  #requestHeader: Headers | undefined;
-  #responseHeader: Headers | undefined;
-  #responseTrailer: Headers | undefined;
-  #values: ContextValues | undefined;
   #trailers: Record<string, string> = OK_TRAILERS;
 
   constructor(options: CallOptions, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    super(route.method, headers);
     this.#options = options;
     this.#route = route;
-    this.method = route.method;
-    this.service = route.method.parent;
     this.#stream = stream;
-    this.#headers = headers;
     this.#context = { requestId: requestIdFrom(firstValue(headers[REQUEST_ID_HEADER])) };
     this.#reader = new FrameReader(options.maxMessageBytes);
     options.inFlight.add(this);
@@ -120,50 +100,6 @@ export class ServerCall implements HandlerContext {
     for (const call of calls) call.#finish(reason);
   }
 
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason);
-    }
-    return this.#controller.signal;
-  }
-
-  readonly timeoutMs = (): number | undefined =>
-    this.#deadline === undefined ? undefined : this.#deadline - Date.now();
-
-  get requestHeader(): Headers {
-    if (this.#requestHeader === undefined) {
-      const header = new Headers();
-      for (const key in this.#headers) {
-        if (key.startsWith(":")) continue;
-        const value = this.#headers[key];
-        if (Array.isArray(value)) for (const item of value) header.append(key, item);
-        else if (value !== undefined) header.append(key, value);
-      }
-      this.#requestHeader = header;
-    }
-    return this.#requestHeader;
-  }
-
-  get responseHeader(): Headers {
-    this.#responseHeader ??= new Headers();
-    return this.#responseHeader;
-  }
-
-  get responseTrailer(): Headers {
-    this.#responseTrailer ??= new Headers();
-    return this.#responseTrailer;
-  }
-
-  get values(): ContextValues {
-    this.#values ??= createContextValues();
-    return this.#values;
-  }
-
-  get url(): string {
-    return `http://${this.#headers[":authority"] ?? "localhost"}${this.#headers[":path"]}`;
-  }
-
   #startDeadline(value: string): void {
     const match = TIMEOUT.exec(value);
     if (match === null) {
@@ -174,7 +110,7 @@ export class ServerCall implements HandlerContext {
       Number(match[1]) * (TIMEOUT_UNIT_MS[match[2] ?? ""] ?? 1),
       this.#options.maxTimeoutMs,
     );
-    this.#deadline = Date.now() + ms;
+    this.deadline = Date.now() + ms;
     this.#timer = setTimeout(
       () => this.#fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
       ms,
@@ -210,7 +146,7 @@ export class ServerCall implements HandlerContext {
     const { procedure, method, handler } = this.#route;
     try {
       if (this.#route.internal) {
-        const presented = firstValue(this.#headers[SERVICE_CREDENTIAL_HEADER]);
+        const presented = firstValue(this.incoming[SERVICE_CREDENTIAL_HEADER]);
         if (presented === undefined) throw unauthenticated("this method is for skyros services only");
         if (!this.#options.credentialMatches(presented)) throw permissionDenied("bad service credential");
       }
@@ -227,7 +163,7 @@ export class ServerCall implements HandlerContext {
   }
 
   async #decompress(data: Uint8Array): Promise<Uint8Array> {
-    if (this.#headers["grpc-encoding"] !== "gzip") {
+    if (this.incoming["grpc-encoding"] !== "gzip") {
       throw new ConnectError("a compressed message without grpc-encoding", Code.Internal);
     }
     try {
@@ -272,15 +208,15 @@ export class ServerCall implements HandlerContext {
   #respond(): void {
     if (this.#stream.headersSent || !this.#writable()) return;
     const headers =
-      this.#responseHeader === undefined
+      this.responseHeaderIfSet === undefined
         ? RESPONSE_HEADERS
-        : { ...toRecord(this.#responseHeader), ...RESPONSE_HEADERS };
+        : { ...toRecord(this.responseHeaderIfSet), ...RESPONSE_HEADERS };
     this.#stream.respond(headers, { waitForTrailers: true });
     this.#stream.once("wantTrailers", () => {
       const trailers =
-        this.#responseTrailer === undefined
+        this.responseTrailerIfSet === undefined
           ? this.#trailers
-          : { ...toRecord(this.#responseTrailer), ...this.#trailers };
+          : { ...toRecord(this.responseTrailerIfSet), ...this.#trailers };
       if (this.#writable()) this.#stream.sendTrailers(trailers);
     });
   }
@@ -304,7 +240,7 @@ export class ServerCall implements HandlerContext {
           this.#trailers = trailers;
           this.#stream.end();
         } else {
-          const extra = { ...toRecord(this.#responseHeader), ...toRecord(this.#responseTrailer) };
+          const extra = { ...toRecord(this.responseHeaderIfSet), ...toRecord(this.responseTrailerIfSet) };
           this.#stream.respond({ ...extra, ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
         }
       }
@@ -332,8 +268,7 @@ export class ServerCall implements HandlerContext {
     this.#reader = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#options.inFlight.delete(this);
-    this.#abortReason = reason;
-    this.#controller?.abort(reason);
+    this.abortSignal(reason);
   }
 
   #writable(): boolean {
