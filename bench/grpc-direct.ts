@@ -12,7 +12,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { GetProductRequestSchema, ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import type { Catalog } from "./catalog.ts";
-import { createLatencyHistogram } from "./latency-histogram.ts";
+import { createLatencyHistogram, latencySummary } from "./latency-histogram.ts";
 import type { LoadOutcome } from "./measure.ts";
 
 export interface GrpcLoadOptions {
@@ -48,11 +48,7 @@ async function runCallLoop(options: GrpcLoadOptions, call: Call): Promise<LoadOu
   return {
     requests: histogram.count,
     durationSeconds: Math.round(durationSeconds * 100) / 100,
-    latencyMs: {
-      p50: histogram.percentile(50),
-      p90: histogram.percentile(90),
-      p99: histogram.percentile(99),
-    },
+    latencyMs: latencySummary(histogram),
     statuses,
     failures: histogram.count - (statuses.OK ?? 0) - noResponse,
     errors: noResponse,

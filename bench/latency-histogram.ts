@@ -33,3 +33,8 @@ export function createLatencyHistogram(): LatencyHistogram {
     },
   };
 }
+
+/** The percentiles every scenario reports, in ms. */
+export function latencySummary(histogram: LatencyHistogram): { p50: number; p90: number; p99: number } {
+  return { p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99) };
+}

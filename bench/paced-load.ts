@@ -7,7 +7,7 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import type { AutocannonRequest } from "autocannon";
-import { createLatencyHistogram } from "./latency-histogram.ts";
+import { createLatencyHistogram, latencySummary } from "./latency-histogram.ts";
 import type { LoadOutcome } from "./measure.ts";
 
 export interface PacedLoadOptions {
@@ -75,11 +75,7 @@ export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadO
   return {
     requests: histogram.count,
     durationSeconds: Math.round(durationSeconds * 100) / 100,
-    latencyMs: {
-      p50: histogram.percentile(50),
-      p90: histogram.percentile(90),
-      p99: histogram.percentile(99),
-    },
+    latencyMs: latencySummary(histogram),
     statuses,
     failures: answered - ok,
     errors,

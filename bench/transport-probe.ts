@@ -9,33 +9,20 @@
  */
 import { fork } from "node:child_process";
 import * as http2 from "node:http2";
-import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import { testLogger } from "@skyros/kit/testing";
 import { processTarget } from "./cpu.ts";
+import { bareHttp2Check, driveCalls, grpcJsCheck, grpcJsHealth } from "./probe-calls.ts";
 
 type Kind = "connect" | "kit" | "grpc-js" | "http2";
 const KINDS: readonly Kind[] = ["connect", "kit", "grpc-js", "http2"];
 const CONCURRENCY = 32;
 const SESSIONS = 4;
-const CHECK_PATH = "/grpc.health.v1.Health/Check";
-
-type GrpcCheck = (request: object, callback: (error: Error | null) => void) => void;
-type HealthConstructor = new (address: string, credentials: grpc.ChannelCredentials) => { check: GrpcCheck };
-type HealthPackage = {
-  grpc: { health: { v1: { Health: HealthConstructor & { service: grpc.ServiceDefinition } } } };
-};
-
-const healthPackage = () =>
-  grpc.loadPackageDefinition(
-    protoLoader.loadSync(join(import.meta.dirname, "..", "proto", "grpc", "health", "v1", "health.proto")),
-  ) as unknown as HealthPackage;
 
 /** Serves Check with `kind` on a free port; resolves to the port. */
 async function serve(kind: Kind): Promise<number> {
@@ -54,7 +41,7 @@ async function serve(kind: Kind): Promise<number> {
   }
   if (kind === "grpc-js") {
     const server = new grpc.Server();
-    server.addService(healthPackage().grpc.health.v1.Health.service, {
+    server.addService(grpcJsHealth().service, {
       check: (_call: unknown, callback: (error: null, response: object) => void) =>
         callback(null, { status: 1 }),
     });
@@ -93,43 +80,9 @@ function clients(kind: Kind, port: number): (() => Promise<unknown>)[] {
       const client = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
       return () => client.check({});
     }
-    if (kind === "grpc-js") {
-      const client = new (healthPackage().grpc.health.v1.Health)(
-        `127.0.0.1:${port}`,
-        grpc.credentials.createInsecure(),
-      );
-      return () =>
-        new Promise((resolve, reject) => client.check({}, (error) => (error ? reject(error) : resolve(0))));
-    }
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    return () =>
-      new Promise((resolve) => {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": CHECK_PATH,
-          "content-type": "application/grpc",
-          te: "trailers",
-        });
-        stream.on("data", () => {});
-        stream.on("close", () => resolve(0));
-        stream.end(Buffer.from([0, 0, 0, 0, 0]));
-      });
+    if (kind === "grpc-js") return grpcJsCheck(port);
+    return bareHttp2Check(port);
   });
-}
-
-/** Calls for `seconds` with CONCURRENCY in flight; returns calls made. */
-async function drive(calls: (() => Promise<unknown>)[], seconds: number): Promise<number> {
-  let count = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, i) => {
-      while (performance.now() < end) {
-        await calls[i % calls.length]?.();
-        count++;
-      }
-    }),
-  );
-  return count;
 }
 
 if (process.argv[2] === "serve") {
@@ -148,11 +101,11 @@ if (process.argv[2] === "serve") {
     try {
       const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve(Number(m))));
       const calls = clients(kind, port);
-      await drive(calls, 1);
+      await driveCalls(calls, 1, CONCURRENCY);
       const server = processTarget("server", () => child.pid);
       const client = processTarget("client", () => process.pid);
       const before = [server.seconds() ?? 0, client.seconds() ?? 0];
-      const count = await drive(calls, seconds);
+      const count = await driveCalls(calls, seconds, CONCURRENCY);
       const micros = (target: typeof server, start: number) =>
         String(Math.round((((target.seconds() ?? 0) - start) * 1e6) / count));
       process.stdout.write(
