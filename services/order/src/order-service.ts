@@ -7,10 +7,8 @@ import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { createDatabase } from "@skyros/kit/database";
 import { createServiceClient, createServiceConnection } from "@skyros/kit/grpc-client";
-import { startGrpcServer } from "@skyros/kit/grpc-server";
-import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
-import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
 import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { OrderConfig } from "./config.ts";
 import type { OrderContext } from "./context.ts";
@@ -30,11 +28,9 @@ export async function startOrderService(
   databaseUrl: string,
   logger: Logger,
 ): Promise<RunningOrderService> {
-  const sql = await openMigratedDatabase(databaseUrl, {
-    migrationsDir: new URL("../migrations", import.meta.url).pathname,
-    maxConnections: config.databasePoolMax,
-    applicationName: "skyros-order",
-    logger,
+  const sql = await openServiceDatabase(databaseUrl, config, logger, {
+    name: "order",
+    migrationsDir: new URL("../migrations", import.meta.url),
   });
   // Commits that the recovery loop can redo need not wait for the disk (see the store).
   const relaxed = createDatabase(databaseUrl, {
@@ -56,21 +52,12 @@ export async function startOrderService(
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
     stockStepTimeoutMs: config.stockStepTimeoutMs,
   };
-  const server = await startGrpcServer({
-    host: config.host,
-    port: config.port,
-    logger,
-    serviceCredential: config.serviceCredential,
-    serviceNames: [OrderService.typeName],
-    routes: (router) => router.service(OrderService, createOrderHandlers(ctx)),
-  });
+  const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx));
   const recovery = startRecovery(ctx, {
     intervalMs: config.recoveryIntervalMs,
     stepTimeoutMs: config.stockStepTimeoutMs,
     reservationGiveUpMs: config.reservationGiveUpMs,
   });
-  server.health.setAll(ServingStatus.SERVING);
-  logger.info({ port: server.port }, "order service serving");
   return {
     port: server.port,
     async close() {

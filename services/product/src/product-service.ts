@@ -5,10 +5,9 @@
  */
 
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
-import { startGrpcServer } from "@skyros/kit/grpc-server";
-import { ServingStatus } from "@skyros/kit/health";
+import type { GrpcServer } from "@skyros/kit/grpc-server";
 import type { Logger } from "@skyros/kit/logger";
-import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
 import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { ProductConfig } from "./config.ts";
 import { createProductHandlers } from "./handlers.ts";
@@ -25,30 +24,19 @@ export async function startProductService(
   databaseUrl: string,
   logger: Logger,
 ): Promise<RunningProductService> {
-  const sql = await openMigratedDatabase(databaseUrl, {
-    migrationsDir: new URL("../migrations", import.meta.url).pathname,
-    maxConnections: config.databasePoolMax,
-    applicationName: "skyros-product",
-    logger,
+  const sql = await openServiceDatabase(databaseUrl, config, logger, {
+    name: "product",
+    migrationsDir: new URL("../migrations", import.meta.url),
   });
   const users = createCachedUserDirectory(config);
   const handlers = createProductHandlers({ store: createProductStore(sql), users, logger });
-  let server: Awaited<ReturnType<typeof startGrpcServer>>;
+  let server: GrpcServer;
   try {
-    server = await startGrpcServer({
-      host: config.host,
-      port: config.port,
-      logger,
-      serviceCredential: config.serviceCredential,
-      serviceNames: [ProductService.typeName],
-      routes: (router) => router.service(ProductService, handlers),
-    });
+    server = await serveService(config, logger, ProductService, handlers);
   } catch (error) {
     await sql.end();
     throw error;
   }
-  server.health.setAll(ServingStatus.SERVING);
-  logger.info({ port: server.port }, "product service serving");
   return {
     port: server.port,
     async close() {

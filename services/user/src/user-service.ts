@@ -5,10 +5,8 @@
 
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createAccessTokenVerifier } from "@skyros/kit/auth";
-import { startGrpcServer } from "@skyros/kit/grpc-server";
-import { ServingStatus } from "@skyros/kit/health";
 import type { Logger } from "@skyros/kit/logger";
-import { openMigratedDatabase } from "@skyros/kit/service-runtime";
+import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
 import type { UserConfig } from "./config.ts";
 import { createUserHandlers } from "./handlers.ts";
 import { hashPassword } from "./passwords.ts";
@@ -26,11 +24,9 @@ export async function startUserService(
   databaseUrl: string,
   logger: Logger,
 ): Promise<RunningUserService> {
-  const sql = await openMigratedDatabase(databaseUrl, {
-    migrationsDir: new URL("../migrations", import.meta.url).pathname,
-    maxConnections: config.databasePoolMax,
-    applicationName: "skyros-user",
-    logger,
+  const sql = await openServiceDatabase(databaseUrl, config, logger, {
+    name: "user",
+    migrationsDir: new URL("../migrations", import.meta.url),
   });
   const store = createUserStore(sql);
   const keys = await loadSigningKeys(store, config.signingKeyJwk);
@@ -49,16 +45,7 @@ export async function startUserService(
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     dummyPasswordHash: await hashPassword("not-a-real-password"),
   });
-  const server = await startGrpcServer({
-    host: config.host,
-    port: config.port,
-    logger,
-    serviceCredential: config.serviceCredential,
-    serviceNames: [UserService.typeName],
-    routes: (router) => router.service(UserService, handlers),
-  });
-  server.health.setAll(ServingStatus.SERVING);
-  logger.info({ port: server.port }, "user service serving");
+  const server = await serveService(config, logger, UserService, handlers);
   return {
     port: server.port,
     async close() {
