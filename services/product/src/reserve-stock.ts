@@ -23,7 +23,7 @@ import type {
 } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { requireId } from "@skyros/kit/validation";
 import type { ProductContext } from "./context.ts";
-import { planReservation, type Reservation, requireStockLines } from "./stock-reservation.ts";
+import { type Reservation, requireStockLines } from "./stock-reservation.ts";
 
 const preconditionFailure = (message: string, type: string, subject: string) =>
   new ConnectError(message, Code.FailedPrecondition, undefined, [
@@ -69,7 +69,7 @@ export async function reserveStock(
 ): Promise<MessageInitShape<typeof ReserveStockResponseSchema>> {
   const orderId = requireId(request.orderId, "orderId");
   const lines = requireStockLines(request.items);
-  const reservation = await ctx.store.reserveStock(orderId, lines, planReservation);
+  const reservation = await ctx.store.reserveStock(orderId, lines);
   if (reservation.status !== "held") throw reservationError(orderId, reservation);
   return {};
 }

@@ -1,7 +1,8 @@
 /**
- * The rules of reserving stock for an order, as plain data: which lines a
- * request asks for, and whether the shelf can give all of them. The store runs
- * the plan inside its transaction, with the product rows locked.
+ * Reserving stock for an order, as plain data: which lines a request asks for,
+ * and the outcomes recorded for it. Whether the shelf can give every line is
+ * decided in the database, with the product rows locked (the reserve_stock
+ * function of migration 0002_stock_functions), in one round trip.
  */
 import { invalidArgument } from "@skyros/kit/errors";
 import { requireId } from "@skyros/kit/validation";
@@ -55,22 +56,4 @@ export function requireStockLines(items: readonly StockLine[]): StockLine[] {
   return [...merged]
     .map(([productId, quantity]) => ({ productId, quantity }))
     .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
-}
-
-/**
- * Whether the shelf (live products' stock by id) can give every line: the first
- * line, in product id order, that it cannot give, or undefined when it can.
- */
-export function planReservation(
-  lines: readonly StockLine[],
-  shelf: ReadonlyMap<string, number>,
-): ReservationFailure | undefined {
-  for (const line of lines) {
-    const available = shelf.get(line.productId);
-    if (available === undefined) return { reason: "not_found", productId: line.productId };
-    if (available < line.quantity) {
-      return { reason: "insufficient_stock", productId: line.productId, requested: line.quantity, available };
-    }
-  }
-  return undefined;
 }

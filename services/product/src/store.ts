@@ -26,12 +26,6 @@ export interface ProductFilter {
   readonly search?: string | undefined;
 }
 
-/** Decides a reservation from the stock of the lines' live products. */
-export type ReservationPlanner = (
-  lines: readonly StockLine[],
-  shelf: ReadonlyMap<string, number>,
-) => ReservationFailure | undefined;
-
 export interface ProductStore {
   insertProduct(product: NewProduct): Promise<ProductRecord>;
   /** A live product, or undefined when it is unknown or deleted. */
@@ -45,11 +39,13 @@ export interface ProductStore {
   /** Soft-deletes a live product of `sellerId`; false when there is none. */
   deleteProduct(id: string, sellerId: string): Promise<boolean>;
   /**
-   * Reserves the lines for an order in one transaction, all or nothing, and
-   * records the outcome; when the order already has one, returns it and changes
-   * nothing. `plan` decides with the products' rows locked.
+   * Reserves the lines (distinct, sorted by product id) for an order, all or
+   * nothing, and records the outcome: held, or failed naming the first line in
+   * id order whose product is unknown or deleted (not_found) or has too few
+   * units (insufficient_stock). When the order already has an outcome, returns
+   * it and changes nothing.
    */
-  reserveStock(orderId: string, lines: readonly StockLine[], plan: ReservationPlanner): Promise<Reservation>;
+  reserveStock(orderId: string, lines: readonly StockLine[]): Promise<Reservation>;
   /**
    * Puts the units held for an order back on the shelf, once. For an order
    * with no reservation it records a released tombstone. Returns the order's
@@ -186,76 +182,19 @@ export function createProductStore(sql: Sql): ProductStore {
       return rows.length > 0;
     },
 
-    reserveStock(orderId, lines, plan) {
-      return sql.begin(async (tx): Promise<Reservation> => {
-        // The order's row first: a concurrent call with the same order id waits
-        // here until this transaction ends, then reads its outcome.
-        const [claimed] = await tx`
-          insert into reservations (order_id, status, hold_time) values (${orderId}, 'held', now())
-          on conflict (order_id) do nothing
-          returning 1`;
-        if (claimed === undefined) {
-          const [existing] = await tx<ReservationRow[]>`
-            select * from reservations where order_id = ${orderId}`;
-          return toReservation(existing as ReservationRow);
-        }
-        const ids = lines.map((line) => line.productId);
-        const quantities = lines.map((line) => line.quantity);
-        // Rows locked in id order, as every stock transaction does, so none deadlock.
-        const shelf = await tx<{ id: string; stock: number }[]>`
-          select id, stock from products
-          where id = any(${ids}::uuid[]) and delete_time is null
-          order by id for update`;
-        const failure = plan(lines, new Map(shelf.map((row) => [row.id, row.stock])));
-        if (failure !== undefined) {
-          await tx`
-            update reservations set status = 'failed', hold_time = null,
-              failure_reason = ${failure.reason}, failure_product_id = ${failure.productId},
-              failure_requested = ${failure.reason === "insufficient_stock" ? failure.requested : null},
-              failure_available = ${failure.reason === "insufficient_stock" ? failure.available : null}
-            where order_id = ${orderId}`;
-          return { status: "failed", failure };
-        }
-        const taken = await tx`
-          update products p set stock = p.stock - line.quantity
-          from unnest(${ids}::uuid[], ${quantities}::integer[]) as line (product_id, quantity)
-          where p.id = line.product_id and p.delete_time is null and p.stock >= line.quantity
-          returning p.id`;
-        if (taken.length !== lines.length) {
-          // Cannot happen with the rows locked; rolling back keeps all-or-nothing if it does.
-          throw new Error("stock changed under a row lock");
-        }
-        await tx`
-          insert into reservation_items (order_id, product_id, quantity)
-          select ${orderId}, product_id, quantity
-          from unnest(${ids}::uuid[], ${quantities}::integer[]) as line (product_id, quantity)`;
-        return { status: "held" };
-      });
+    async reserveStock(orderId, lines) {
+      // One round trip: the rules run in the reserve_stock function (migration 0002).
+      const [row] = await sql<ReservationRow[]>`
+        select * from reserve_stock(
+          ${orderId}::uuid,
+          ${lines.map((line) => line.productId)}::uuid[],
+          ${lines.map((line) => line.quantity)}::integer[])`;
+      return toReservation(row as ReservationRow);
     },
 
-    releaseStock(orderId) {
-      return sql.begin(async (tx): Promise<Reservation> => {
-        const [tombstone] = await tx`
-          insert into reservations (order_id, status, release_time) values (${orderId}, 'released', now())
-          on conflict (order_id) do nothing
-          returning 1`;
-        if (tombstone !== undefined) return { status: "released", returned: false };
-        const [row] = await tx<ReservationRow[]>`
-          select * from reservations where order_id = ${orderId} for update`;
-        const reservation = toReservation(row as ReservationRow);
-        if (reservation.status !== "held") return reservation;
-        await tx`
-          select id from products
-          where id in (select product_id from reservation_items where order_id = ${orderId})
-          order by id for update`;
-        await tx`
-          update products p set stock = p.stock + item.quantity
-          from reservation_items item
-          where item.order_id = ${orderId} and p.id = item.product_id`;
-        await tx`
-          update reservations set status = 'released', release_time = now() where order_id = ${orderId}`;
-        return { status: "released", returned: true };
-      });
+    async releaseStock(orderId) {
+      const [row] = await sql<ReservationRow[]>`select * from release_stock(${orderId}::uuid)`;
+      return toReservation(row as ReservationRow);
     },
   };
 }

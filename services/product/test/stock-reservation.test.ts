@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { planReservation, requireStockLines } from "../src/stock-reservation.ts";
+import { requireStockLines } from "../src/stock-reservation.ts";
 import { containsPattern } from "../src/store.ts";
 import { invalidFieldOf } from "./invalid-field.ts";
 
@@ -44,39 +44,6 @@ describe("stock lines", () => {
       ),
       "items.quantity",
     );
-  });
-});
-
-describe("reservation plans", () => {
-  test("hold when every line fits", () => {
-    const shelf = new Map([
-      [a, 2],
-      [b, 1],
-    ]);
-    assert.equal(
-      planReservation(
-        [
-          { productId: a, quantity: 2 },
-          { productId: b, quantity: 1 },
-        ],
-        shelf,
-      ),
-      undefined,
-    );
-  });
-
-  test("name the first line, in id order, that does not fit", () => {
-    const lines = [
-      { productId: a, quantity: 3 },
-      { productId: b, quantity: 1 },
-    ];
-    assert.deepEqual(planReservation(lines, new Map([[a, 2]])), {
-      reason: "insufficient_stock",
-      productId: a,
-      requested: 3,
-      available: 2,
-    });
-    assert.deepEqual(planReservation(lines, new Map([[a, 5]])), { reason: "not_found", productId: b });
   });
 });
 

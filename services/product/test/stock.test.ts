@@ -105,6 +105,31 @@ describe("ReserveStock", () => {
     assert.equal(await stockOf(a), 5);
   });
 
+  test("the first line in product id order that cannot be served is the one reported", async () => {
+    const [low, high] = [await newProduct(2), await newProduct(2)].sort();
+    const unknownHigh = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+    // Short of units on the lower id, unknown on the higher one: the lower is named.
+    const short = await expectRpcError(
+      reserve(randomUUID(), [
+        { productId: unknownHigh, quantity: 1 },
+        { productId: low as string, quantity: 3 },
+      ]),
+      Code.FailedPrecondition,
+    );
+    assert.match(short.rawMessage, new RegExp(`${low}: 3 requested, 2 available`));
+    // Enough of the lower, short of the higher: the higher is named.
+    const second = await expectRpcError(
+      reserve(randomUUID(), [
+        { productId: high as string, quantity: 5 },
+        { productId: low as string, quantity: 1 },
+      ]),
+      Code.FailedPrecondition,
+    );
+    assert.match(second.rawMessage, new RegExp(`${high}: 5 requested, 2 available`));
+    assert.equal(await stockOf(low as string), 2);
+    assert.equal(await stockOf(high as string), 2);
+  });
+
   test("bad requests are InvalidArgument naming the field", async () => {
     const a = await newProduct(5);
     await expectRpcError(reserve("nope", [{ productId: a, quantity: 1 }]), Code.InvalidArgument, "orderId");
