@@ -14,7 +14,7 @@ import { GatewayError } from "./error-body.ts";
 import type { QueryValues } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
 import { createRouter } from "./router.ts";
-import { decodeRequest, encodeResponse } from "./transcode.ts";
+import { createResponseEncoder, decodeRequest } from "./transcode.ts";
 
 export interface TranscodeDeps {
   readonly routes: readonly Route[];
@@ -40,6 +40,7 @@ const headerOf = (request: FastifyRequest, name: string): string | undefined => 
 export function createTranscodeHandler(deps: TranscodeDeps) {
   const router = createRouter(deps.routes);
   const checkAuthorization = createAuthorizationCheck(deps.verifier);
+  const encodeResponse = createResponseEncoder(deps.routes, deps.registry);
 
   const call = async (
     route: Route,
@@ -65,9 +66,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
       throw error;
     }
     deps.authLimits.record(route, input, undefined);
-    reply
-      .type("application/json; charset=utf-8")
-      .send(encodeResponse(route, response.message, deps.registry));
+    reply.type("application/json; charset=utf-8").send(encodeResponse(route, response.message));
   };
 
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

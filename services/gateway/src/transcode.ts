@@ -11,11 +11,11 @@ import {
   type Message,
   type Registry,
   toJson,
-  toJsonString,
 } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
 import { setJsonPath } from "./field-paths.ts";
+import { createJsonEncoders } from "./json-encoder.ts";
 import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
 
@@ -49,12 +49,35 @@ export function decodeRequest(
   }
 }
 
-/** The response body of `route` for a response message, as a JSON string. */
-export function encodeResponse(route: Route, message: Message, registry: Registry): string {
+/** Writes a route's response message as its JSON response body. */
+export type ResponseEncoder = (route: Route, message: Message) => string;
+
+/**
+ * The response writer of every route, compiled at start-up (json-encoder.ts).
+ * A route with response_body sends that one field; those go through
+ * protobuf-es, as no route of ours has one.
+ */
+export function createResponseEncoder(routes: readonly Route[], registry: Registry): ResponseEncoder {
+  const encoderOf = createJsonEncoders(registry);
   const options = { alwaysEmitImplicit: true, registry };
-  if (route.responseBody === undefined) return toJsonString(route.method.output, message, options);
-  const json = toJson(route.method.output, message, options) as Record<string, JsonValue>;
-  return JSON.stringify(json[route.responseBody.jsonName] ?? null);
+  const byRoute = new Map<Route, (message: Message) => string>();
+  for (const route of routes) {
+    const { responseBody } = route;
+    byRoute.set(
+      route,
+      responseBody === undefined
+        ? encoderOf(route.method.output)
+        : (message) => {
+            const json = toJson(route.method.output, message, options) as Record<string, JsonValue>;
+            return JSON.stringify(json[responseBody.jsonName] ?? null);
+          },
+    );
+  }
+  return (route, message) => {
+    const encode = byRoute.get(route);
+    if (encode === undefined) throw new Error(`no response encoder for ${route.template.source}`);
+    return encode(message);
+  };
 }
 
 const pathsOfTypes = new WeakMap<DescMessage, Map<string, string>>();
