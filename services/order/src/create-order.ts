@@ -1,9 +1,11 @@
 /**
  * CreateOrder: the first half of the stock saga. The order is inserted as
- * pending and reserving (with its Idempotency-Key record, in one statement),
- * then its stock is reserved; the answer settles it as held or failed. When the
- * product service gives no answer the order stays reserving, hidden, for the
- * recovery loop, and the client is told to retry (with its key).
+ * pending and reserving with the requested lines (with its Idempotency-Key
+ * record, in one statement), then its stock is reserved, all lines of one
+ * seller; the answer settles it: held, built from what the reservation took
+ * (held-order.ts), or failed. When the product service gives no answer the
+ * order stays reserving, hidden, for the recovery loop, and the client is told
+ * to retry (with its key).
  */
 import { randomUUID } from "node:crypto";
 import type { HandlerContext } from "@connectrpc/connect";
@@ -13,8 +15,9 @@ import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { authenticateAs } from "@skyros/kit/auth";
 import { aborted, DomainError } from "@skyros/kit/errors";
 import type { OrderContext } from "./context.ts";
+import { holdOrder } from "./held-order.ts";
 import { idempotencyKeyFrom, idempotencyKeyReused, requestHash } from "./idempotency.ts";
-import { type BuiltOrder, buildOrder, validateOrderInput } from "./order-building.ts";
+import { validateOrderInput } from "./order-building.ts";
 import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
 import type { IdempotencyRecord, OrderRecord } from "./store.ts";
 
@@ -52,52 +55,37 @@ export function createOrderHandler(ctx: OrderContext) {
     const key = idempotencyKeyFrom(context.requestHeader);
     const hash = requestHash(input);
 
-    // A repeat is recognised by its key record, which the insert below finds
-    // (no lookup first on the common path). Should preparing the order fail,
-    // the key is looked up then: a repeat gets the first outcome regardless.
-    const repeatOf = async (): Promise<IdempotencyRecord | undefined> =>
-      key === undefined ? undefined : store.findIdempotencyKey(caller.userId, key);
-    let built: BuiltOrder;
-    let profiles: Map<string, User>;
-    try {
-      built = buildOrder(input, await ctx.stock.products(input.items.map((line) => line.productId)));
-      profiles = await fetchProfiles(ctx.users, [caller.userId, built.sellerId], ctx.logger);
-    } catch (error) {
-      const existing = await repeatOf();
-      if (existing !== undefined) return replay(existing, hash);
-      throw error;
-    }
-
+    // A repeat is recognised by its key record, which the insert finds (no
+    // lookup first on the common path).
     const id = randomUUID();
     const inserted = await store.insertOrder(
       {
         id,
         buyerId: caller.userId,
-        sellerId: built.sellerId,
         description: input.description,
-        sourceAddress: profiles.get(built.sellerId)?.address ?? "",
         destinationAddress: input.destinationAddress,
-        totalPrice: built.totalPrice,
-        items: built.items,
+        lines: input.items,
       },
       key === undefined ? undefined : { key, requestHash: hash, ttlSeconds: ctx.idempotencyKeyTtlSeconds },
       ctx.stockStepTimeoutMs,
     );
     if (inserted.outcome === "key-taken") {
-      const existing = await repeatOf();
+      const existing = key === undefined ? undefined : await store.findIdempotencyKey(caller.userId, key);
       // Gone meanwhile: it expired between the insert and this read.
       if (existing === undefined) throw inProgress();
       return replay(existing, hash);
     }
 
-    const outcome = await ctx.stock.reserve(id, built.items);
+    const outcome = await ctx.stock.reserve(id, input.items);
     if (outcome.kind === "held") {
-      const order = (await store.markHeld(id)) ?? (await store.findOrder(id));
-      return answer(order ?? inserted.record, profiles);
+      const held = await holdOrder(ctx, id, input.items, outcome.products, [caller.userId]);
+      const order = held.order ?? (await store.findOrder(id));
+      if (order === undefined) throw inProgress();
+      return answer(order, held.profiles);
     }
     if (outcome.kind === "refused") {
       await store.markRefused(id, Code[outcome.code], outcome.message);
-      throw new ConnectError(outcome.message, outcome.code);
+      throw outcome.error;
     }
     throw new DomainError(
       "unavailable",

@@ -83,14 +83,18 @@ export function validateOrderInput(request: {
 }
 
 /**
- * The lines, seller and total of an order for `input`, given the live products
- * found. An unknown (or deleted) product is NotFound; products of two sellers
- * are InvalidArgument.
+ * The lines, seller and total of an order of `lines`, given the products its
+ * reservation took. A product missing is NotFound; products of two sellers are
+ * InvalidArgument (the reservation refuses both first; this keeps the order
+ * whole on its own); so is a total that does not fit in an int64.
  */
-export function buildOrder(input: OrderInput, products: ReadonlyMap<string, ProductSnapshot>): BuiltOrder {
+export function buildOrder(
+  lines: readonly OrderLineInput[],
+  products: ReadonlyMap<string, ProductSnapshot>,
+): BuiltOrder {
   let sellerId: string | undefined;
   let totalPrice = 0n;
-  const items = input.items.map((line): OrderLine => {
+  const items = lines.map((line): OrderLine => {
     const product = products.get(line.productId);
     if (product === undefined) throw notFound(`product ${line.productId} not found`);
     sellerId ??= product.sellerId;

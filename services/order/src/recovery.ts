@@ -9,6 +9,7 @@
 import { Code } from "@connectrpc/connect";
 import { releaseStock } from "./change-order.ts";
 import type { OrderContext } from "./context.ts";
+import { holdOrder } from "./held-order.ts";
 import type { UnfinishedOrder } from "./store.ts";
 
 export interface RecoveryOptions {
@@ -43,8 +44,8 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
       }
       return;
     }
-    const outcome = await stock.reserve(order.id, order.items);
-    if (outcome.kind === "held") await store.markHeld(order.id);
+    const outcome = await stock.reserve(order.id, order.lines);
+    if (outcome.kind === "held") await holdOrder(ctx, order.id, order.lines, outcome.products, []);
     else if (outcome.kind === "refused")
       await store.markRefused(order.id, Code[outcome.code], outcome.message);
   };

@@ -1,6 +1,7 @@
 /**
- * The order service's view of the product service: live products for an order,
- * and the two idempotent stock steps of the saga. Failures of the call itself
+ * The order service's view of the product service: the two idempotent stock
+ * steps of the saga. A reservation answers with the products it took, as they
+ * were when it took them, which is what an order is built from. Failures of the call itself
  * never reach clients as they are (they may name hosts); they become a plain
  * Unavailable.
  */
@@ -9,20 +10,20 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { DomainError } from "@skyros/kit/errors";
 import type { Logger } from "@skyros/kit/logger";
-import type { OrderLine, ProductSnapshot } from "./order-building.ts";
+import type { OrderLineInput, ProductSnapshot } from "./order-building.ts";
 
 /** What a ReserveStock call established. */
 export type ReserveOutcome =
-  | { readonly kind: "held" }
-  /** The product service refused: nothing is held. */
-  | { readonly kind: "refused"; readonly code: Code; readonly message: string }
+  /** Held; the products taken, by id. */
+  | { readonly kind: "held"; readonly products: ReadonlyMap<string, ProductSnapshot> }
+  /** The product service refused: nothing is held. `error` is its answer, for the client. */
+  | { readonly kind: "refused"; readonly code: Code; readonly message: string; readonly error: ConnectError }
   /** No answer (or one that proves nothing): stock may or may not be held. */
   | { readonly kind: "unknown" };
 
 export interface StockService {
-  /** Live products by id (unknown and deleted ones absent). */
-  products(ids: readonly string[]): Promise<Map<string, ProductSnapshot>>;
-  reserve(orderId: string, items: readonly OrderLine[]): Promise<ReserveOutcome>;
+  /** Reserves the lines, which must all be of one seller. */
+  reserve(orderId: string, lines: readonly OrderLineInput[]): Promise<ReserveOutcome>;
   /** Puts the order's stock back; throws when that could not be confirmed. */
   release(orderId: string): Promise<void>;
 }
@@ -39,33 +40,35 @@ export function dependencyUnavailable(what: string): DomainError {
 /** A StockService over a ProductService client. */
 export function createStockService(client: Client<typeof ProductService>, logger: Logger): StockService {
   return {
-    async products(ids) {
-      let found: Awaited<ReturnType<typeof client.getProducts>>;
+    async reserve(orderId, lines) {
       try {
-        found = await client.getProducts({ ids: [...ids] });
-      } catch (error) {
-        logger.warn({ err: error }, "GetProducts failed");
-        throw dependencyUnavailable("the product service");
-      }
-      return new Map(
-        found.products.map((product) => [
-          product.id,
-          { id: product.id, name: product.name, price: product.price, sellerId: product.seller?.id ?? "" },
-        ]),
-      );
-    },
-
-    async reserve(orderId, items) {
-      try {
-        await client.reserveStock({
+        const response = await client.reserveStock({
           orderId,
-          items: items.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+          items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+          singleSeller: true,
         });
-        return { kind: "held" };
+        const products = new Map<string, ProductSnapshot>();
+        for (const item of response.items) {
+          products.set(item.productId, {
+            id: item.productId,
+            name: item.name,
+            price: item.unitPrice,
+            sellerId: item.sellerId,
+          });
+        }
+        return { kind: "held", products };
       } catch (error) {
         const connectError = ConnectError.from(error);
         if (refusals.has(connectError.code)) {
-          return { kind: "refused", code: connectError.code, message: connectError.rawMessage };
+          // Its details for the client, without the product service's response metadata.
+          const refusal = new ConnectError(connectError.rawMessage, connectError.code);
+          refusal.details.push(...connectError.details);
+          return {
+            kind: "refused",
+            code: connectError.code,
+            message: connectError.rawMessage,
+            error: refusal,
+          };
         }
         logger.warn({ err: error, orderId }, "ReserveStock got no answer");
         return { kind: "unknown" };

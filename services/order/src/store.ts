@@ -2,7 +2,7 @@
 import type { Role } from "@skyros/kit/auth";
 import type { Sql } from "@skyros/kit/database";
 import type { Cursor, Page } from "@skyros/kit/paging";
-import type { OrderLine } from "./order-building.ts";
+import type { BuiltOrder, OrderLine, OrderLineInput } from "./order-building.ts";
 import type { OrderStatus } from "./order-status.ts";
 
 /** The saga's state of an order's reservation (see the migration). */
@@ -26,15 +26,18 @@ export interface OrderRecord {
   readonly updateTime: Date;
 }
 
+/** An order as first inserted: reserving, with the requested lines and no seller yet. */
 export interface NewOrder {
   readonly id: string;
   readonly buyerId: string;
-  readonly sellerId: string;
   readonly description: string;
-  readonly sourceAddress: string;
   readonly destinationAddress: string;
-  readonly totalPrice: bigint;
-  readonly items: readonly OrderLine[];
+  readonly lines: readonly OrderLineInput[];
+}
+
+/** What an order gets from its reservation when it is marked held. */
+export interface HeldOrder extends BuiltOrder {
+  readonly sourceAddress: string;
 }
 
 export interface IdempotencyRecord {
@@ -46,7 +49,8 @@ export interface IdempotencyRecord {
 export interface UnfinishedOrder {
   readonly id: string;
   readonly stock: "reserving" | "releasing";
-  readonly items: readonly OrderLine[];
+  /** The lines as requested (product and quantity). */
+  readonly lines: readonly OrderLineInput[];
   readonly createTime: Date;
 }
 
@@ -70,8 +74,17 @@ export interface OrderStore {
     stepTimeoutMs: number,
   ): Promise<{ outcome: "inserted"; record: OrderRecord } | { outcome: "key-taken" }>;
   findOrder(id: string): Promise<OrderRecord | undefined>;
-  /** reserving -> held; undefined when the order was not reserving. */
-  markHeld(id: string): Promise<OrderRecord | undefined>;
+  /**
+   * reserving -> held, with the seller, lines and total from the reservation;
+   * undefined when the order was not reserving.
+   */
+  markHeld(id: string, held: HeldOrder): Promise<OrderRecord | undefined>;
+  /**
+   * reserving -> failed with its stock releasing: the reservation held stock
+   * for an order that cannot be placed. Its key stays, so a repeat gets the
+   * same answer. False when it was not reserving.
+   */
+  failHeld(id: string, code: string, message: string, stepTimeoutMs: number): Promise<boolean>;
   /** reserving -> failed with nothing held; undefined when the order was not reserving. */
   markRefused(id: string, code: string, message: string): Promise<OrderRecord | undefined>;
   /**
@@ -105,16 +118,18 @@ export interface OrderStore {
   deleteExpiredKeys(limit: number): Promise<number>;
 }
 
+// An order still reserving has no seller yet: "" until it is held.
 const orderColumns = `
-  id, buyer_id as "buyerId", seller_id as "sellerId", status, stock, description,
+  id, buyer_id as "buyerId", coalesce(seller_id::text, '') as "sellerId", status, stock, description,
   source_address as "sourceAddress", destination_address as "destinationAddress",
   total_price as "totalPrice", items, failure_code as "failureCode",
   failure_message as "failureMessage", create_time as "createTime", update_time as "updateTime"`;
 
+/** A line in the items column; name and price are absent while the order is reserving. */
 interface StoredLine {
   readonly productId: string;
-  readonly name: string;
-  readonly unitPrice: string;
+  readonly name?: string;
+  readonly unitPrice?: string;
   readonly quantity: number;
 }
 
@@ -124,7 +139,12 @@ type OrderRow = Omit<OrderRecord, "items"> & { items: StoredLine[] };
 const toStoredLines = (items: readonly OrderLine[]): StoredLine[] =>
   items.map((line) => ({ ...line, unitPrice: line.unitPrice.toString() }));
 const fromStoredLines = (items: readonly StoredLine[]): OrderLine[] =>
-  items.map((line) => ({ ...line, unitPrice: BigInt(line.unitPrice) }));
+  items.map((line) => ({
+    productId: line.productId,
+    name: line.name ?? "",
+    unitPrice: BigInt(line.unitPrice ?? 0),
+    quantity: line.quantity,
+  }));
 const toRecord = (row: OrderRow): OrderRecord => ({ ...row, items: fromStoredLines(row.items) });
 
 const visible = "status <> 'failed' and stock <> 'reserving'";
@@ -153,11 +173,11 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
     },
 
     async insertOrder(order, key, stepTimeoutMs) {
+      const lines: StoredLine[] = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
       const values = sql`
-        ${order.id}::uuid, ${order.buyerId}::uuid, ${order.sellerId}::uuid, 'pending', 'reserving',
-        ${order.description}::text, ${order.sourceAddress}::text, ${order.destinationAddress}::text,
-        ${order.totalPrice.toString()}::bigint, ${sql.json(toStoredLines(order.items) as never)}::jsonb,
-        ${after(stepTimeoutMs)}`;
+        ${order.id}::uuid, ${order.buyerId}::uuid, null, 'pending', 'reserving',
+        ${order.description}::text, '', ${order.destinationAddress}::text,
+        0, ${sql.json(lines as never)}::jsonb, ${after(stepTimeoutMs)}`;
       const insertColumns = sql`
         id, buyer_id, seller_id, status, stock, description, source_address, destination_address,
         total_price, items, next_attempt_time`;
@@ -187,10 +207,24 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
 
     findOrder: (id) => one(sql<OrderRow[]>`select ${columns} from orders where id = ${id}`),
 
-    markHeld: (id) =>
+    // An order placed before orders were built from reservations already has
+    // its seller and prices: those are kept.
+    markHeld: (id, held) =>
       one(relaxed<OrderRow[]>`
-        update orders set stock = 'held', next_attempt_time = null
+        update orders set stock = 'held', next_attempt_time = null,
+          source_address = case when seller_id is null then ${held.sourceAddress} else source_address end,
+          total_price = case when seller_id is null then ${held.totalPrice.toString()}::bigint else total_price end,
+          items = case when seller_id is null then ${sql.json(toStoredLines(held.items) as never)}::jsonb else items end,
+          seller_id = coalesce(seller_id, ${held.sellerId}::uuid)
         where id = ${id} and stock = 'reserving' returning ${columns}`),
+
+    async failHeld(id, code, message, stepTimeoutMs) {
+      const rows = await sql`
+        update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
+          failure_code = ${code}, failure_message = ${message}, update_time = now()
+        where id = ${id} and stock = 'reserving' returning 1`;
+      return rows.length > 0;
+    },
 
     markRefused: (id, code, message) =>
       one(relaxed<OrderRow[]>`
@@ -241,7 +275,7 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
     },
 
     async claimUnfinished(limit, leaseMs) {
-      const rows = await relaxed<(Omit<UnfinishedOrder, "items"> & { items: StoredLine[] })[]>`
+      const rows = await relaxed<(Omit<UnfinishedOrder, "lines"> & { items: StoredLine[] })[]>`
         update orders set next_attempt_time = ${after(leaseMs)}
         where id in (
           select id from orders
@@ -250,7 +284,10 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
           limit ${limit}
           for update skip locked)
         returning id, stock, items, create_time as "createTime"`;
-      return rows.map((row) => ({ ...row, items: fromStoredLines(row.items) }));
+      return rows.map(({ items, ...row }) => ({
+        ...row,
+        lines: items.map(({ productId, quantity }) => ({ productId, quantity })),
+      }));
     },
 
     async deleteExpiredKeys(limit) {

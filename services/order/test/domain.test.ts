@@ -157,7 +157,7 @@ describe("order building", () => {
           { productId: productA, quantity: 3 },
           { productId: productB, quantity: 1 },
         ]),
-      ),
+      ).items,
       products,
     );
     assert.equal(built.sellerId, "s1");
@@ -171,7 +171,7 @@ describe("order building", () => {
   test("an unknown product is NotFound naming it; two sellers are InvalidArgument", () => {
     const unknown = "0b7c6a52-95cd-4a77-a2a4-0d0a1f0e6aff";
     const error = throwsDomain(
-      () => buildOrder(validateOrderInput(request([{ productId: unknown, quantity: 1 }])), products),
+      () => buildOrder(validateOrderInput(request([{ productId: unknown, quantity: 1 }])).items, products),
       "not_found",
     );
     assert.match(error.message, new RegExp(unknown));
@@ -183,7 +183,7 @@ describe("order building", () => {
               { productId: productA, quantity: 1 },
               { productId: productC, quantity: 1 },
             ]),
-          ),
+          ).items,
           products,
         ),
       "invalid_argument",
@@ -194,7 +194,7 @@ describe("order building", () => {
   test("a total that would overflow an int64 is refused", () => {
     const pricey = new Map([[productA, { id: productA, name: "Gem", price: 2n ** 62n, sellerId: "s1" }]]);
     throwsDomain(
-      () => buildOrder(validateOrderInput(request([{ productId: productA, quantity: 2 }])), pricey),
+      () => buildOrder(validateOrderInput(request([{ productId: productA, quantity: 2 }])).items, pricey),
       "invalid_argument",
       "items",
     );

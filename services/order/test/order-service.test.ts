@@ -432,10 +432,10 @@ describe("the saga when the product service is down", () => {
     const lamp = await newProduct(5);
     const held = await place([{ productId: lamp, quantity: 1 }]);
     const shopper = await registerUser(bed, "buyer");
+    const downKey = { "idempotency-key": `key-${Date.now()}-down` };
     await bed.stopProducts();
     try {
-      const key = { "idempotency-key": `key-${Date.now()}-down` };
-      await expectRpcError(place([{ productId: lamp, quantity: 2 }], shopper, key), Code.Unavailable);
+      await expectRpcError(place([{ productId: lamp, quantity: 2 }], shopper, downKey), Code.Unavailable);
       assert.equal((await bed.orders.listOrders({}, auth(shopper.token))).result.length, 0);
       // The cancel is committed; the release waits for the product service.
       assert.equal(
@@ -445,12 +445,18 @@ describe("the saga when the product service is down", () => {
     } finally {
       await bed.startProducts();
     }
-    // GetProducts failed before anything was written: nothing to recover for that one.
-    await eventually(async () => (await stockOf(lamp)) === 5);
+    // The unanswered order was written before its reservation: the recovery
+    // loop reserves it, and the cancelled order's unit goes back.
+    await eventually(async () => (await bed.orders.listOrders({}, auth(shopper.token))).result.length === 1);
+    await eventually(async () => (await stockOf(lamp)) === 3);
+    const [settled] = (await bed.orders.listOrders({}, auth(shopper.token))).result;
+    assert.equal(settled?.totalPrice, 2n * (settled?.items[0]?.unitPrice ?? 0n));
+    // A retry with its key learns that outcome.
+    assert.equal((await place([{ productId: lamp, quantity: 2 }], shopper, downKey)).id, settled?.id);
 
     const key = { "idempotency-key": `key-${Date.now()}-late` };
     const order = await place([{ productId: lamp, quantity: 2 }], shopper, key);
-    assert.equal(await stockOf(lamp), 3);
+    assert.equal(await stockOf(lamp), 1);
     assert.equal((await place([{ productId: lamp, quantity: 2 }], shopper, key)).id, order.id);
   });
 });

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { Code } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { Sql } from "@skyros/kit/database";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
 import { createTestDatabase, testLogger } from "@skyros/kit/testing";
 import type { UserDirectory } from "@skyros/kit/user-directory";
 import type { OrderContext } from "../src/context.ts";
+import type { OrderLineInput } from "../src/order-building.ts";
 import { startRecovery } from "../src/recovery.ts";
 import type { ReserveOutcome, StockService } from "../src/stock.ts";
 import { createOrderStore, type NewOrder, type OrderStore } from "../src/store.ts";
@@ -34,21 +37,31 @@ after(async () => {
 
 interface ScriptedStock extends StockService {
   readonly calls: string[];
-  reserveAnswer: (orderId: string) => ReserveOutcome;
+  reserveAnswer: (orderId: string, lines: readonly OrderLineInput[]) => ReserveOutcome;
   releaseFails: boolean;
 }
+
+const SELLER = { id: randomUUID(), name: "Ada Shop", address: "1 Market St" };
+
+/** A held answer: every line a Lamp at 100 from SELLER. */
+const heldLamps = (_orderId: string, lines: readonly OrderLineInput[]): ReserveOutcome => ({
+  kind: "held",
+  products: new Map(
+    lines.map((line) => [
+      line.productId,
+      { id: line.productId, name: "Lamp", price: 100n, sellerId: SELLER.id },
+    ]),
+  ),
+});
 
 function scriptedStock(): ScriptedStock {
   const stock: ScriptedStock = {
     calls: [],
-    reserveAnswer: () => ({ kind: "held" }),
+    reserveAnswer: heldLamps,
     releaseFails: false,
-    async products() {
-      return new Map();
-    },
-    async reserve(orderId) {
+    async reserve(orderId, lines) {
       stock.calls.push(`reserve ${orderId}`);
-      return stock.reserveAnswer(orderId);
+      return stock.reserveAnswer(orderId, lines);
     },
     async release(orderId) {
       stock.calls.push(`release ${orderId}`);
@@ -61,7 +74,13 @@ function scriptedStock(): ScriptedStock {
 const context = (stock: StockService): OrderContext => ({
   store,
   stock,
-  users: {} as UserDirectory,
+  users: {
+    verifier: { verify: () => Promise.reject(new Error("not used")) },
+    usersByIds: async (ids) =>
+      new Map(
+        [...ids].filter((id) => id === SELLER.id).map((id) => [id, create(UserSchema, { ...SELLER, id })]),
+      ),
+  } satisfies UserDirectory,
   logger: testLogger("order"),
   idempotencyKeyTtlSeconds: 60,
   stockStepTimeoutMs: 0,
@@ -70,12 +89,9 @@ const context = (stock: StockService): OrderContext => ({
 const newOrder = (): NewOrder => ({
   id: randomUUID(),
   buyerId: randomUUID(),
-  sellerId: randomUUID(),
   description: "",
-  sourceAddress: "a",
   destinationAddress: "b",
-  totalPrice: 300n,
-  items: [{ productId: randomUUID(), name: "Lamp", unitPrice: 100n, quantity: 3 }],
+  lines: [{ productId: randomUUID(), quantity: 3 }],
 });
 
 const insert = async (key?: string) => {
@@ -102,23 +118,55 @@ describe("recovery", () => {
     const held = await insert();
     const refused = await insert();
     const unanswered = await insert();
-    stock.reserveAnswer = (id) =>
+    stock.reserveAnswer = (id, lines) =>
       id === held.id
-        ? { kind: "held" }
+        ? heldLamps(id, lines)
         : id === refused.id
-          ? { kind: "refused", code: Code.FailedPrecondition, message: "not enough stock" }
+          ? {
+              kind: "refused",
+              code: Code.FailedPrecondition,
+              message: "not enough stock",
+              error: new ConnectError("not enough stock", Code.FailedPrecondition),
+            }
           : { kind: "unknown" };
     const recovery = startRecovery(context(stock), options);
     await recovery.stop();
     assert.equal(await stateOf(held.id), "pending/held");
+    // Built from what the reservation took.
+    const built = await store.findOrder(held.id);
+    assert.equal(built?.sellerId, SELLER.id);
+    assert.equal(built?.sourceAddress, SELLER.address);
+    assert.equal(built?.totalPrice, 300n);
+    assert.deepEqual(built?.items, [
+      { productId: held.lines[0]?.productId, name: "Lamp", unitPrice: 100n, quantity: 3 },
+    ]);
     assert.equal(await stateOf(refused.id), "failed/none");
     assert.equal((await store.findOrder(refused.id))?.failureCode, "FailedPrecondition");
     assert.equal(await stateOf(unanswered.id), "pending/reserving");
     assert.ok(stock.calls.includes(`reserve ${unanswered.id}`));
 
-    stock.reserveAnswer = () => ({ kind: "held" });
+    stock.reserveAnswer = heldLamps;
     await startRecovery(context(stock), options).stop();
     assert.equal(await stateOf(unanswered.id), "pending/held");
+  });
+
+  test("a held reservation whose order cannot be built fails, and its stock goes back", async () => {
+    const stock = scriptedStock();
+    // 3 units at 2^62 each: the total does not fit in an int64.
+    stock.reserveAnswer = (_id, lines) => ({
+      kind: "held",
+      products: new Map(
+        lines.map((line) => [
+          line.productId,
+          { id: line.productId, name: "Gem", price: 2n ** 62n, sellerId: SELLER.id },
+        ]),
+      ),
+    });
+    const order = await insert();
+    await startRecovery(context(stock), options).stop();
+    assert.equal(await stateOf(order.id), "failed/released");
+    assert.equal((await store.findOrder(order.id))?.failureCode, "InvalidArgument");
+    assert.ok(stock.calls.includes(`release ${order.id}`));
   });
 
   test("a reservation never confirmed is given up: released first, then failed, its key forgotten", async () => {
@@ -140,7 +188,12 @@ describe("recovery", () => {
   test("a release that failed is repeated until confirmed", async () => {
     const stock = scriptedStock();
     const order = await insert();
-    await store.markHeld(order.id);
+    await store.markHeld(order.id, {
+      sellerId: SELLER.id,
+      sourceAddress: SELLER.address,
+      totalPrice: 300n,
+      items: [{ productId: order.lines[0]?.productId as string, name: "Lamp", unitPrice: 100n, quantity: 3 }],
+    });
     const cancelled = await store.transition(
       order.id,
       "buyer",

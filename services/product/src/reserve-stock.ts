@@ -3,8 +3,10 @@
  * all or nothing, once per order id.
  *
  * Outcomes, the same for every repeated call with the order id:
- * - OK: the units are held for the order now.
+ * - OK: the units are held for the order now; the lines say at what price.
  * - NotFound (ResourceInfo detail): a product is unknown or deleted; nothing taken.
+ * - InvalidArgument (BadRequest on "items"): with single_seller, products of
+ *   two sellers; nothing taken.
  * - FailedPrecondition (PreconditionFailure, type "STOCK", subject "products/<id>"):
  *   not enough units of that product; nothing taken.
  * - FailedPrecondition (PreconditionFailure, type "RESERVATION", subject
@@ -21,6 +23,7 @@ import type {
   ReserveStockRequest,
   ReserveStockResponseSchema,
 } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { domainErrorToConnect, invalidArgument } from "@skyros/kit/errors";
 import { requireId } from "@skyros/kit/validation";
 import type { ProductContext } from "./context.ts";
 import { type Reservation, requireStockLines } from "./stock-reservation.ts";
@@ -43,6 +46,9 @@ export function reservationError(orderId: string, reservation: Exclude<Reservati
     );
   }
   const { failure } = reservation;
+  if (failure.reason === "mixed_sellers") {
+    return domainErrorToConnect(invalidArgument("items", "all products of an order must be of one seller"));
+  }
   if (failure.reason === "not_found") {
     const message = `product ${failure.productId} not found`;
     return new ConnectError(message, Code.NotFound, undefined, [
@@ -69,7 +75,7 @@ export async function reserveStock(
 ): Promise<MessageInitShape<typeof ReserveStockResponseSchema>> {
   const orderId = requireId(request.orderId, "orderId");
   const lines = requireStockLines(request.items);
-  const reservation = await ctx.store.reserveStock(orderId, lines);
+  const reservation = await ctx.store.reserveStock(orderId, lines, { singleSeller: request.singleSeller });
   if (reservation.status !== "held") throw reservationError(orderId, reservation);
-  return {};
+  return { items: [...reservation.lines] };
 }

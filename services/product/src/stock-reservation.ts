@@ -13,9 +13,20 @@ export interface StockLine {
   readonly quantity: number;
 }
 
+/** A line held for an order, with the product as it was when the units were taken. */
+export interface HeldLine {
+  readonly productId: string;
+  readonly sellerId: string;
+  readonly name: string;
+  readonly unitPrice: bigint;
+  readonly quantity: number;
+}
+
 /** Why a reservation took nothing. */
 export type ReservationFailure =
   | { readonly reason: "not_found"; readonly productId: string }
+  /** The lines had to be of one seller; `productId` is of another seller than the first line's. */
+  | { readonly reason: "mixed_sellers"; readonly productId: string }
   | {
       readonly reason: "insufficient_stock";
       readonly productId: string;
@@ -25,7 +36,7 @@ export type ReservationFailure =
 
 /** What is recorded for an order: the outcome that repeated calls return. */
 export type Reservation =
-  | { readonly status: "held" }
+  | { readonly status: "held"; readonly lines: readonly HeldLine[] }
   | { readonly status: "failed"; readonly failure: ReservationFailure }
   /** `returned`: the units had been held and went back on the shelf (false for a tombstone). */
   | { readonly status: "released"; readonly returned: boolean };

@@ -4,7 +4,7 @@ import type { Sql } from "@skyros/kit/database";
 import type { Cursor, Page } from "@skyros/kit/paging";
 import type { ProductFields } from "./product-input.ts";
 import type { ProductChanges } from "./product-update.ts";
-import type { Reservation, ReservationFailure, StockLine } from "./stock-reservation.ts";
+import type { HeldLine, Reservation, ReservationFailure, StockLine } from "./stock-reservation.ts";
 
 /** A live product as stored. */
 export interface ProductRecord extends ProductFields {
@@ -40,12 +40,18 @@ export interface ProductStore {
   deleteProduct(id: string, sellerId: string): Promise<boolean>;
   /**
    * Reserves the lines (distinct, sorted by product id) for an order, all or
-   * nothing, and records the outcome: held, or failed naming the first line in
-   * id order whose product is unknown or deleted (not_found) or has too few
-   * units (insufficient_stock). When the order already has an outcome, returns
-   * it and changes nothing.
+   * nothing, and records the outcome: held, with each line's seller, name and
+   * price; or failed, naming the first line in id order whose product is
+   * unknown or deleted (not_found), else (with `singleSeller`) is of another
+   * seller than the first line's (mixed_sellers), else has too few units
+   * (insufficient_stock). When the order already has an outcome, returns it
+   * and changes nothing.
    */
-  reserveStock(orderId: string, lines: readonly StockLine[]): Promise<Reservation>;
+  reserveStock(
+    orderId: string,
+    lines: readonly StockLine[],
+    options: { readonly singleSeller: boolean },
+  ): Promise<Reservation>;
   /**
    * Puts the units held for an order back on the shelf, once. For an order
    * with no reservation it records a released tombstone. Returns the order's
@@ -111,8 +117,20 @@ interface ReservationRow {
   hold_time: Date | null;
 }
 
-function toReservation(row: ReservationRow): Reservation {
-  if (row.status === "held") return { status: "held" };
+interface StoredHeldLine {
+  readonly productId: string;
+  readonly sellerId: string;
+  readonly name: string;
+  readonly unitPrice: string;
+  readonly quantity: number;
+}
+
+function toReservation(row: ReservationRow, lines: readonly StoredHeldLine[] | null = null): Reservation {
+  if (row.status === "held") {
+    // jsonb has no 64-bit integers: the function sends prices as decimal strings.
+    const held: HeldLine[] = (lines ?? []).map((line) => ({ ...line, unitPrice: BigInt(line.unitPrice) }));
+    return { status: "held", lines: held };
+  }
   if (row.status === "released") return { status: "released", returned: row.hold_time !== null };
   const productId = row.failure_product_id ?? "";
   const failure: ReservationFailure =
@@ -123,7 +141,9 @@ function toReservation(row: ReservationRow): Reservation {
           requested: row.failure_requested ?? 0,
           available: row.failure_available ?? 0,
         }
-      : { reason: "not_found", productId };
+      : row.failure_reason === "mixed_sellers"
+        ? { reason: "mixed_sellers", productId }
+        : { reason: "not_found", productId };
   return { status: "failed", failure };
 }
 
@@ -182,14 +202,15 @@ export function createProductStore(sql: Sql): ProductStore {
       return rows.length > 0;
     },
 
-    async reserveStock(orderId, lines) {
-      // One round trip: the rules run in the reserve_stock function (migration 0002).
-      const [row] = await sql<ReservationRow[]>`
-        select * from reserve_stock(
+    async reserveStock(orderId, lines, options) {
+      // One round trip: the rules run in the reserve_stock function (migration 0003).
+      const [row] = await sql<(ReservationRow & { lines: StoredHeldLine[] | null })[]>`
+        select (r.outcome).*, r.lines from reserve_stock(
           ${orderId}::uuid,
           ${lines.map((line) => line.productId)}::uuid[],
-          ${lines.map((line) => line.quantity)}::integer[])`;
-      return toReservation(row as ReservationRow);
+          ${lines.map((line) => line.quantity)}::integer[],
+          ${options.singleSeller}) r`;
+      return toReservation(row as ReservationRow, row?.lines);
     },
 
     async releaseStock(orderId) {

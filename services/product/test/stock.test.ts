@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  BadRequestSchema,
   PreconditionFailureSchema,
   ResourceInfoSchema,
 } from "@skyros/contracts/google/rpc/error_details_pb.js";
@@ -105,29 +106,94 @@ describe("ReserveStock", () => {
     assert.equal(await stockOf(a), 5);
   });
 
-  test("the first line in product id order that cannot be served is the one reported", async () => {
-    const [low, high] = [await newProduct(2), await newProduct(2)].sort();
+  test("a refusal names an unknown product first, then a second seller, then short stock, in id order", async () => {
+    const [low, high] = [await newProduct(2), await newProduct(2)].sort() as [string, string];
+    const other = await system.register("seller");
+    const elsewhere = (
+      await system.products.createProduct(
+        { name: "Other", description: "", price: 100n, stock: 9 },
+        as(other),
+      )
+    ).id;
     const unknownHigh = "ffffffff-ffff-4fff-bfff-ffffffffffff";
-    // Short of units on the lower id, unknown on the higher one: the lower is named.
-    const short = await expectRpcError(
-      reserve(randomUUID(), [
-        { productId: unknownHigh, quantity: 1 },
-        { productId: low as string, quantity: 3 },
-      ]),
-      Code.FailedPrecondition,
+    const refusal = async (
+      items: { productId: string; quantity: number }[],
+      code: Code,
+      singleSeller = true,
+    ) =>
+      (
+        await expectRpcError(
+          system.products.reserveStock({ orderId: randomUUID(), items, singleSeller }, internal),
+          code,
+        )
+      ).rawMessage;
+
+    // Unknown beats short stock on a lower id.
+    assert.match(
+      await refusal(
+        [
+          { productId: unknownHigh, quantity: 1 },
+          { productId: low, quantity: 3 },
+        ],
+        Code.NotFound,
+      ),
+      new RegExp(unknownHigh),
     );
-    assert.match(short.rawMessage, new RegExp(`${low}: 3 requested, 2 available`));
-    // Enough of the lower, short of the higher: the higher is named.
-    const second = await expectRpcError(
-      reserve(randomUUID(), [
-        { productId: high as string, quantity: 5 },
-        { productId: low as string, quantity: 1 },
-      ]),
-      Code.FailedPrecondition,
+    // A second seller beats short stock; without single_seller it is no refusal.
+    const twoSellers = [
+      { productId: low, quantity: 3 },
+      { productId: elsewhere, quantity: 1 },
+    ];
+    const mixed = await expectRpcError(
+      system.products.reserveStock(
+        { orderId: randomUUID(), items: twoSellers, singleSeller: true },
+        internal,
+      ),
+      Code.InvalidArgument,
     );
-    assert.match(second.rawMessage, new RegExp(`${high}: 5 requested, 2 available`));
-    assert.equal(await stockOf(low as string), 2);
-    assert.equal(await stockOf(high as string), 2);
+    assert.deepEqual(
+      mixed.findDetails(BadRequestSchema)[0]?.fieldViolations.map((violation) => violation.field),
+      ["items"],
+    );
+    assert.match(
+      await refusal(twoSellers, Code.FailedPrecondition, false),
+      new RegExp(`${low}: 3 requested`),
+    );
+    // Of two short lines, the lower id is named.
+    assert.match(
+      await refusal(
+        [
+          { productId: high, quantity: 5 },
+          { productId: low, quantity: 4 },
+        ],
+        Code.FailedPrecondition,
+      ),
+      new RegExp(`${low}: 4 requested, 2 available`),
+    );
+    assert.equal(await stockOf(low), 2);
+    assert.equal(await stockOf(high), 2);
+    assert.equal(await stockOf(elsewhere), 9);
+  });
+
+  test("held: each line with its seller, name and price when taken; a repeat answers the same", async () => {
+    const a = await newProduct(5);
+    const orderId = randomUUID();
+    const first = await reserve(orderId, [{ productId: a, quantity: 2 }]);
+    assert.deepEqual(
+      first.items.map(({ productId, sellerId, name, unitPrice, quantity }) => ({
+        productId,
+        sellerId,
+        name,
+        unitPrice,
+        quantity,
+      })),
+      [{ productId: a, sellerId: seller.id, name: "Widget", unitPrice: 100n, quantity: 2 }],
+    );
+    await system.products.updateProduct({ id: a, price: 999n, name: "Renamed" }, as(seller));
+    const again = await reserve(orderId, [{ productId: a, quantity: 2 }]);
+    assert.equal(again.items[0]?.unitPrice, 100n);
+    assert.equal(again.items[0]?.name, "Widget");
+    assert.equal(await stockOf(a), 3);
   });
 
   test("bad requests are InvalidArgument naming the field", async () => {

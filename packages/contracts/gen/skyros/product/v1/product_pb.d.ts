@@ -339,6 +339,14 @@ export declare type ReserveStockRequest = Message<"skyros.product.v1.ReserveStoc
    * @generated from field: repeated skyros.product.v1.StockLine items = 2;
    */
   items: StockLine[];
+
+  /**
+   * When true, every line must be a product of one seller; otherwise nothing
+   * is taken and the call fails with InvalidArgument naming "items".
+   *
+   * @generated from field: bool single_seller = 3;
+   */
+  singleSeller: boolean;
 };
 
 /**
@@ -351,6 +359,15 @@ export declare const ReserveStockRequestSchema: GenMessage<ReserveStockRequest>;
  * @generated from message skyros.product.v1.ReserveStockResponse
  */
 export declare type ReserveStockResponse = Message<"skyros.product.v1.ReserveStockResponse"> & {
+  /**
+   * The lines taken, one per product in product id order, with the product's
+   * seller, name and price as they were when the units were taken (under the
+   * rows' locks): the snapshot an order records. Repeated calls return the
+   * same lines.
+   *
+   * @generated from field: repeated skyros.product.v1.ReservedLine items = 1;
+   */
+  items: ReservedLine[];
 };
 
 /**
@@ -358,6 +375,44 @@ export declare type ReserveStockResponse = Message<"skyros.product.v1.ReserveSto
  * Use `create(ReserveStockResponseSchema)` to create a new message.
  */
 export declare const ReserveStockResponseSchema: GenMessage<ReserveStockResponse>;
+
+/**
+ * @generated from message skyros.product.v1.ReservedLine
+ */
+export declare type ReservedLine = Message<"skyros.product.v1.ReservedLine"> & {
+  /**
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string seller_id = 2;
+   */
+  sellerId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Minor units (cents).
+   *
+   * @generated from field: int64 unit_price = 4;
+   */
+  unitPrice: bigint;
+
+  /**
+   * @generated from field: int32 quantity = 5;
+   */
+  quantity: number;
+};
+
+/**
+ * Describes the message skyros.product.v1.ReservedLine.
+ * Use `create(ReservedLineSchema)` to create a new message.
+ */
+export declare const ReservedLineSchema: GenMessage<ReservedLine>;
 
 /**
  * @generated from message skyros.product.v1.ReleaseStockRequest
@@ -463,8 +518,9 @@ export declare const ProductService: GenService<{
     output: typeof GetProductsResponseSchema;
   },
   /**
-   * ReserveStock takes the stock of every line for an order, all or nothing.
-   * Idempotent by order_id: a repeated call returns the first outcome. Internal.
+   * ReserveStock takes the stock of every line for an order, all or nothing,
+   * and returns what was taken at what price. Idempotent by order_id: a
+   * repeated call returns the first outcome. Internal.
    *
    * @generated from rpc skyros.product.v1.ProductService.ReserveStock
    */
