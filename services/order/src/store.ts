@@ -72,7 +72,7 @@ export interface OrderStore {
     order: NewOrder,
     key: { key: string; requestHash: Buffer; ttlSeconds: number } | undefined,
     stepTimeoutMs: number,
-  ): Promise<{ outcome: "inserted"; record: OrderRecord } | { outcome: "key-taken" }>;
+  ): Promise<{ outcome: "inserted" } | { outcome: "key-taken" }>;
   findOrder(id: string): Promise<OrderRecord | undefined>;
   /**
    * reserving -> held, with the seller, lines and total from the reservation;
@@ -183,11 +183,9 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
         total_price, items, next_attempt_time`;
       const rows =
         key === undefined
-          ? await sql<
-              OrderRow[]
-            >`insert into orders (${insertColumns}) values (${values}) returning ${columns}`
+          ? await sql`insert into orders (${insertColumns}) values (${values}) returning 1`
           : // An expired record of the key is taken over; a live one stops the insert.
-            await sql<OrderRow[]>`
+            await sql`
               with claimed as (
                 insert into idempotency_keys (buyer_id, key, request_hash, order_id, expire_time)
                 values (${order.buyerId}, ${key.key}, ${key.requestHash}, ${order.id},
@@ -200,9 +198,8 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
               )
               insert into orders (${insertColumns})
               select ${values} where exists (select 1 from claimed)
-              returning ${columns}`;
-      const [row] = rows;
-      return row === undefined ? { outcome: "key-taken" } : { outcome: "inserted", record: toRecord(row) };
+              returning 1`;
+      return rows.length === 0 ? { outcome: "key-taken" } : { outcome: "inserted" };
     },
 
     findOrder: (id) => one(sql<OrderRow[]>`select ${columns} from orders where id = ${id}`),
