@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import Fastify from "fastify";
+import { defaultDatabasePoolMax } from "@skyros/kit/service-config";
 import postgres from "postgres";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,7 +23,10 @@ interface OrderBody {
 const url = process.env.REFERENCE_DATABASE_URL;
 if (url === undefined) throw new Error("REFERENCE_DATABASE_URL is required");
 // The services' default pool size, so both sides get the same PostgreSQL parallelism.
-const sql = postgres(url, { max: Number(process.env.REFERENCE_POOL_MAX ?? 10), onnotice: () => {} });
+const sql = postgres(url, {
+  max: Number(process.env.REFERENCE_POOL_MAX ?? defaultDatabasePoolMax()),
+  onnotice: () => {},
+});
 const app = Fastify({ logger: false });
 
 app.get<{ Params: { id: string } }>("/v1/products/:id", async (request, reply) => {
