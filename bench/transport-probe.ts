@@ -1,9 +1,11 @@
 /**
- * What one unary gRPC call costs in CPU, on each side, with three
+ * What one unary gRPC call costs in CPU, on each side, with four
  * implementations of the same call (grpc.health.v1 Check, in-memory answer):
  * Connect for Node (what the services used), the kit's own server (what they
  * use now), grpc-js, and bare node:http2 framing. Separates the transport's own
- * cost from the services' work.
+ * cost from the services' work. The kit's server is driven by the bare client,
+ * as the bare server is, so that the two server columns compare alike (the
+ * clients have their own probe, client-transport-probe.ts).
  *
  *   node bench/transport-probe.ts [seconds=5]
  */
@@ -76,11 +78,12 @@ async function serve(kind: Kind): Promise<number> {
 /** One call function per session of a `kind` client. */
 function clients(kind: Kind, port: number): (() => Promise<unknown>)[] {
   return Array.from({ length: SESSIONS }, () => {
-    if (kind === "connect" || kind === "kit") {
+    if (kind === "connect") {
       const client = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
       return () => client.check({});
     }
     if (kind === "grpc-js") return grpcJsCheck(port);
+    // "kit" and "http2": the bare client.
     return bareHttp2Check(port);
   });
 }
