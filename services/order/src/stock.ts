@@ -1,9 +1,9 @@
 /**
  * The order service's view of the product service: the two idempotent stock
  * steps of the saga. A reservation answers with the products it took, as they
- * were when it took them, which is what an order is built from. Failures of the call itself
- * never reach clients as they are (they may name hosts); they become a plain
- * Unavailable.
+ * were when it took them, which is what an order is built from. Failures of
+ * the call itself never reach clients as they are (they may name hosts); they
+ * become a plain Unavailable.
  */
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";

@@ -169,6 +169,26 @@ describe("recovery", () => {
     assert.ok(stock.calls.includes(`release ${order.id}`));
   });
 
+  test("an order placed by the old flow keeps its seller and prices when recovery marks it held", async () => {
+    const stock = scriptedStock();
+    const order = await insert();
+    const seller = randomUUID();
+    const lines = [{ productId: order.lines[0]?.productId, name: "Old lamp", unitPrice: "70", quantity: 3 }];
+    await sql`
+      update orders set seller_id = ${seller}, source_address = 'old street', total_price = 210,
+        items = ${sql.json(lines as never)}::jsonb
+      where id = ${order.id}`;
+    await startRecovery(context(stock), options).stop();
+    const held = await store.findOrder(order.id);
+    assert.equal(`${held?.status}/${held?.stock}`, "pending/held");
+    assert.equal(held?.sellerId, seller);
+    assert.equal(held?.sourceAddress, "old street");
+    assert.equal(held?.totalPrice, 210n);
+    assert.deepEqual(held?.items, [
+      { productId: order.lines[0]?.productId, name: "Old lamp", unitPrice: 70n, quantity: 3 },
+    ]);
+  });
+
   test("a reservation never confirmed is given up: released first, then failed, its key forgotten", async () => {
     const stock = scriptedStock();
     stock.reserveAnswer = () => ({ kind: "unknown" });
