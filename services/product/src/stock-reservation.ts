@@ -2,7 +2,7 @@
  * Reserving stock for an order, as plain data: which lines a request asks for,
  * and the outcomes recorded for it. Whether the shelf can give every line is
  * decided in the database, with the product rows locked (the reserve_stock
- * function of migration 0002_stock_functions), in one round trip.
+ * function, migrations 0002 and 0003), in one round trip.
  */
 import { invalidArgument } from "@skyros/kit/errors";
 import { requireId } from "@skyros/kit/validation";
