@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Sql } from "./database.ts";
 
 export interface Migration {
@@ -21,7 +22,9 @@ export interface Migration {
 const fileName = /^(\d+)_([a-z0-9_]+)\.sql$/;
 
 /** Reads the migrations of a folder, ordered by version. */
-export async function readMigrations(dir: string): Promise<Migration[]> {
+export async function readMigrations(folder: string | URL): Promise<Migration[]> {
+  // fileURLToPath, not URL.pathname: a checkout path may hold spaces or other escaped characters.
+  const dir = typeof folder === "string" ? folder : fileURLToPath(folder);
   const migrations: Migration[] = [];
   for (const file of (await readdir(dir)).sort()) {
     const match = fileName.exec(file);

@@ -39,7 +39,7 @@ export async function resolveDatabaseUrl(
 /** Opens a pool on the database and applies the service's migrations. */
 export async function openMigratedDatabase(
   url: string,
-  options: { migrationsDir: string; maxConnections: number; applicationName: string; logger: Logger },
+  options: { migrationsDir: string | URL; maxConnections: number; applicationName: string; logger: Logger },
 ): Promise<Sql> {
   const sql = createDatabase(url, options);
   try {

@@ -20,7 +20,7 @@ export function openServiceDatabase(
   options: { readonly name: string; readonly migrationsDir: URL },
 ): Promise<Sql> {
   return openMigratedDatabase(databaseUrl, {
-    migrationsDir: options.migrationsDir.pathname,
+    migrationsDir: options.migrationsDir,
     maxConnections: config.databasePoolMax,
     applicationName: `skyros-${options.name}`,
     logger,

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import * as http2 from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { create, type DescMethod, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
@@ -384,7 +385,7 @@ describe("gRPC over node:http2, edge cases", () => {
       console.log(response.accessToken);`;
     // Not spawnSync: the server the child calls runs in this process.
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: new URL("../../..", import.meta.url).pathname,
+      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
       timeout: 10_000,
     });
     let output = "";

@@ -5,6 +5,7 @@
  * the leading comment of each service, method, message, field and enum.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { DescEnum, DescField, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 
 /** The description of a declaration: its leading comment, if it has one. */
@@ -106,5 +107,4 @@ export function loadProtoComments(paths: readonly string[]): DescriptionOf {
 }
 
 /** Where `npm run generate` writes the contracts' descriptors. */
-export const CONTRACT_DESCRIPTORS = new URL(import.meta.resolve("@skyros/contracts/descriptors.json"))
-  .pathname;
+export const CONTRACT_DESCRIPTORS = fileURLToPath(import.meta.resolve("@skyros/contracts/descriptors.json"));

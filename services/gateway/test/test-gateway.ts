@@ -2,6 +2,7 @@
  * A gateway in front of the test-only LibraryService, in this process, with
  * access tokens signed by a key of the test's own.
  */
+import { fileURLToPath } from "node:url";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { createAccessTokenVerifier } from "@skyros/kit/auth";
 import type { Env } from "@skyros/kit/config";
@@ -12,7 +13,7 @@ import { type RunningGateway, startGateway } from "../src/gateway.ts";
 import { LibraryService } from "./gen/skyros/gatewaytest/v1/library_pb.js";
 
 /** The comments of the test contracts, written by `npm run generate`. */
-export const TEST_DESCRIPTORS = new URL("gen/descriptors.json", import.meta.url).pathname;
+export const TEST_DESCRIPTORS = fileURLToPath(new URL("gen/descriptors.json", import.meta.url));
 
 export interface TestTokens {
   readonly verifier: AccessTokenVerifier;

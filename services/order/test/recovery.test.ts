@@ -22,7 +22,7 @@ let store: OrderStore;
 before(async () => {
   database = await createTestDatabase("order_recovery");
   sql = await openMigratedDatabase(database.url, {
-    migrationsDir: new URL("../migrations", import.meta.url).pathname,
+    migrationsDir: new URL("../migrations", import.meta.url),
     maxConnections: 4,
     applicationName: "order-recovery-test",
     logger: testLogger("order"),

@@ -22,7 +22,7 @@ const seller = "00000000-0000-4000-8000-000000000001";
 before(async () => {
   database = await createTestDatabase("product_plans");
   admin = await openMigratedDatabase(database.url, {
-    migrationsDir: new URL("../migrations", import.meta.url).pathname,
+    migrationsDir: new URL("../migrations", import.meta.url),
     maxConnections: 2,
     applicationName: "product-plans-test",
     logger: testLogger("product"),
