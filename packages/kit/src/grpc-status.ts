@@ -28,7 +28,8 @@ export function encodeGrpcMessage(message: string): string {
   return encoded;
 }
 
-function packDetails(error: ConnectError): Any[] {
+/** An error's details as google.protobuf.Any messages, however each was given. */
+export function packDetails(error: ConnectError): Any[] {
   return error.details.map((detail) =>
     "desc" in detail
       ? create(AnySchema, {

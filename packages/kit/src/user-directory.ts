@@ -4,6 +4,7 @@
  * by id, in one batched call.
  */
 
+import type { Transport } from "@connectrpc/connect";
 import { type User, UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { JWK } from "jose";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth.ts";
@@ -12,12 +13,18 @@ import { withProfileCache } from "./profile-cache.ts";
 import type { ServiceBaseConfig } from "./service-config.ts";
 import { withTokenCache } from "./token-cache.ts";
 
-export interface UserDirectoryOptions {
+/** Where to open a connection to the user service. */
+export interface UserServiceAddress {
   /** e.g. http://127.0.0.1:4011 */
   readonly userServiceUrl: string;
   readonly timeoutMs: number;
   /** Needed for profiles (an internal RPC); the public keys need none. */
   readonly serviceCredential?: string;
+}
+
+export interface UserDirectoryOptions {
+  /** A connection the caller already has (and closes), or where to open one. */
+  readonly userService: Transport | UserServiceAddress;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
 }
@@ -31,13 +38,16 @@ export interface UserDirectory {
 
 /** A client of the user service for the other services. */
 export function createUserDirectory(options: UserDirectoryOptions): UserDirectory {
+  const { userService } = options;
   const client = createServiceClient(
     UserService,
-    createServiceTransport({
-      baseUrl: options.userServiceUrl,
-      timeoutMs: options.timeoutMs,
-      credential: options.serviceCredential,
-    }),
+    "userServiceUrl" in userService
+      ? createServiceTransport({
+          baseUrl: userService.userServiceUrl,
+          timeoutMs: userService.timeoutMs,
+          credential: userService.serviceCredential,
+        })
+      : userService,
   );
   return {
     verifier: createAccessTokenVerifier({
@@ -63,9 +73,11 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
 export function createCachedUserDirectory(config: ServiceBaseConfig): UserDirectory {
   const directory = withProfileCache(
     createUserDirectory({
-      userServiceUrl: config.userServiceUrl,
-      timeoutMs: config.callTimeoutMs,
-      serviceCredential: config.serviceCredential,
+      userService: {
+        userServiceUrl: config.userServiceUrl,
+        timeoutMs: config.callTimeoutMs,
+        serviceCredential: config.serviceCredential,
+      },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
     }),

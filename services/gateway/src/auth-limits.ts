@@ -4,16 +4,17 @@
  * the right password is never locked out by their own successes), and login
  * plus register calls per client address.
  */
-import type { Message } from "@bufbuild/protobuf";
+import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { GatewayConfig } from "./config.ts";
 import { GatewayError } from "./error-body.ts";
 import { createRateLimiter } from "./rate-limiter.ts";
 import type { Route } from "./route-table.ts";
 
-/** The RPCs the limits apply to, by full name. */
-const LOGIN = "skyros.user.v1.UserService.Login";
-const SIGN_IN_METHODS = new Set([LOGIN, "skyros.user.v1.UserService.Register"]);
+/** The RPCs the limits apply to. */
+const LOGIN: DescMethod = UserService.method.login;
+const SIGN_IN_METHODS = new Set<DescMethod>([LOGIN, UserService.method.register]);
 
 export interface AuthLimits {
   /** Throws a 429 when the request must wait; call before calling the service. */
@@ -39,20 +40,18 @@ export function createAuthLimits(
 ): AuthLimits {
   const failedLogins = createRateLimiter(config.failedLoginLimit);
   const perAddress = createRateLimiter(config.authPerAddressLimit);
-  const fullName = (route: Route) => `${route.service.typeName}.${route.method.name}`;
   return {
     admit(route, request, clientAddress) {
-      const name = fullName(route);
-      if (!SIGN_IN_METHODS.has(name)) return;
+      if (!SIGN_IN_METHODS.has(route.method)) return;
       const addressWait = perAddress.take(clientAddress);
       if (addressWait > 0) throw tooMany("sign-in attempts from this address", addressWait);
-      if (name === LOGIN) {
+      if (route.method === LOGIN) {
         const emailWait = failedLogins.blockedFor(emailOf(request));
         if (emailWait > 0) throw tooMany("failed logins for this account", emailWait);
       }
     },
     record(route, request, error) {
-      if (fullName(route) !== LOGIN) return;
+      if (route.method !== LOGIN) return;
       if (error instanceof ConnectError && error.code === Code.Unauthenticated)
         failedLogins.hit(emailOf(request));
     },

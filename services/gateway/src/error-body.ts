@@ -3,13 +3,14 @@
  * message, details}`, whatever produced it (a service, the gateway's own
  * checks, Fastify). Internal details never reach the client.
  */
-import { create, createRegistry, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
+import { createRegistry, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import {
   ErrorInfoSchema,
   file_google_rpc_error_details,
 } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { packDetails } from "@skyros/kit/grpc-status";
 import { httpStatusFromCode, httpStatusFromReason } from "./http-status.ts";
 
 /** The JSON body of an error response. */
@@ -59,13 +60,9 @@ const maskedMessages: ReadonlyMap<Code, string> = new Map([
 
 function detailsOf(error: ConnectError): JsonValue[] {
   const details: JsonValue[] = [];
-  for (const detail of error.details) {
-    const typeName = "desc" in detail ? detail.desc.typeName : detail.type;
+  for (const any of packDetails(error)) {
+    const typeName = any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1);
     if (detailRegistry.getMessage(typeName) === undefined) continue;
-    const any =
-      "desc" in detail
-        ? anyPack(detail.desc, create(detail.desc, detail.value))
-        : create(AnySchema, { typeUrl: `type.googleapis.com/${typeName}`, value: detail.value });
     try {
       details.push(toJson(AnySchema, any, { registry: detailRegistry }));
     } catch {
@@ -74,6 +71,10 @@ function detailsOf(error: ConnectError): JsonValue[] {
   }
   return details;
 }
+
+/** The 404 of a method and path that no route serves. */
+export const noRoute = (method: string, path: string) =>
+  new GatewayError(Code.NotFound, `no route for ${method} ${path.slice(0, 200)}`);
 
 /** The HTTP status and body for a service's error. */
 export function renderConnectError(error: ConnectError): { status: number; body: StatusBody } {

@@ -6,6 +6,7 @@
 
 import type { AddressInfo } from "node:net";
 import { createRegistry, type DescFile } from "@bufbuild/protobuf";
+import type { Transport } from "@connectrpc/connect";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { createServiceConnection } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
@@ -50,15 +51,19 @@ export async function startGateway(
     ]),
   );
   const transports = new Map([...connections].map(([name, connection]) => [name, connection.transport]));
-  const user = config.upstreams.find((upstream) => upstream.name === "user");
+  const transportOf = (name: string): Transport => {
+    const transport = transports.get(name);
+    if (transport === undefined) throw new Error(`no upstream named ${name}`);
+    return transport;
+  };
   // A client sends one token on many requests: its signature is checked once.
   // Access tokens cannot be revoked before they expire, so trusting a verified
   // one until its expiry grants nothing a fresh check would refuse.
   const verifier = withTokenCache(
     options.verifier ??
+      // The keys come over the gateway's own connection to the user service.
       createUserDirectory({
-        userServiceUrl: user?.url ?? "http://127.0.0.1:4011",
-        timeoutMs: config.callTimeoutMs,
+        userService: transportOf("user"),
         jwtIssuer: config.jwtIssuer,
         jwtAudience: config.jwtAudience,
       }).verifier,
@@ -78,11 +83,10 @@ export async function startGateway(
     config,
     logger,
     routes,
-    transports,
+    transportOf,
     verifier,
     authLimits,
     registry: createRegistry(...files),
-    callTimeoutMs: config.callTimeoutMs,
     metrics: createGatewayMetrics(),
     checkReadiness: createReadinessCheck(
       config.upstreams
@@ -91,7 +95,7 @@ export async function startGateway(
           upstream.services.map((service) => ({
             name: upstream.name,
             serviceName: service.typeName,
-            transport: transports.get(upstream.name) as NonNullable<ReturnType<typeof transports.get>>,
+            transport: transportOf(upstream.name),
           })),
         ),
     ),

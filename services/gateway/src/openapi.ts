@@ -9,7 +9,7 @@ import type { DescField } from "@bufbuild/protobuf";
 import { jsonPathOf } from "./field-paths.ts";
 import { type Schema, SchemaCollector } from "./openapi-schemas.ts";
 import { type DescriptionOf, loadProtoComments } from "./proto-comments.ts";
-import type { Route } from "./route-table.ts";
+import { isBound, type Route } from "./route-table.ts";
 
 export interface OpenApiOptions {
   readonly title: string;
@@ -50,7 +50,7 @@ function queryParameters(route: Route, schemas: SchemaCollector, describe: Descr
     for (const field of fields) {
       const chain = [...prefix, field];
       const path = jsonPathOf(chain);
-      if ([...route.boundPaths].some((bound) => path === bound || path.startsWith(`${bound}.`))) continue;
+      if (isBound(route, path)) continue;
       const nested = field.fieldKind === "message" && !field.message.typeName.startsWith("google.protobuf.");
       if (nested) {
         if (chain.length < MAX_QUERY_DEPTH) visit(field.message.fields, chain);

@@ -7,7 +7,7 @@
 import { type DescField, ScalarType } from "@bufbuild/protobuf";
 import { badField } from "./error-body.ts";
 import { jsonPathOf, resolveFieldPath, setJsonPath } from "./field-paths.ts";
-import type { Route } from "./route-table.ts";
+import { isBound, type Route } from "./route-table.ts";
 
 export type QueryValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -56,10 +56,4 @@ export function applyQuery(route: Route, query: QueryValues, target: Record<stri
       setJsonPath(target, chain, textToJson(field, texts[texts.length - 1] as string));
     }
   }
-}
-
-function isBound(route: Route, path: string): boolean {
-  if (route.boundPaths.has(path)) return true;
-  for (const bound of route.boundPaths) if (path.startsWith(`${bound}.`)) return true;
-  return false;
 }

@@ -8,7 +8,7 @@ import { getOption, hasOption } from "@bufbuild/protobuf";
 import { http } from "@skyros/contracts/google/api/annotations_pb.js";
 import type { HttpRule } from "@skyros/contracts/google/api/http_pb.js";
 import { auth } from "@skyros/contracts/skyros/api/v1/auth_pb.js";
-import { resolveFieldPath } from "./field-paths.ts";
+import { jsonPathOf, resolveFieldPath } from "./field-paths.ts";
 import { type PathTemplate, parsePathTemplate } from "./path-template.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -43,6 +43,13 @@ export interface Route {
   readonly auth: AuthRule;
   /** 0 for the main binding, then 1, 2... for additional_bindings. */
   readonly bindingIndex: number;
+}
+
+/** Whether a JSON field path is bound by the route's path or body (or lies under one that is). */
+export function isBound(route: Route, path: string): boolean {
+  if (route.boundPaths.has(path)) return true;
+  for (const bound of route.boundPaths) if (path.startsWith(`${bound}.`)) return true;
+  return false;
 }
 
 /** An annotation that cannot be served; names the method. */
@@ -103,9 +110,7 @@ function routeOf(upstream: string, method: DescMethod, rule: HttpRule, bindingIn
   if (rule.responseBody !== "" && responseBody === undefined) {
     throw new RouteError(`${where}: response_body "${rule.responseBody}" is not a field`);
   }
-  const boundPaths = new Set(
-    pathBindings.map((binding) => binding.chain.map((field) => field.jsonName).join(".")),
-  );
+  const boundPaths = new Set(pathBindings.map((binding) => jsonPathOf(binding.chain)));
   if (body !== undefined && body !== "*") boundPaths.add(body.jsonName);
   const authRule = hasOption(method, auth) ? getOption(method, auth) : undefined;
   return {

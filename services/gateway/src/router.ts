@@ -50,3 +50,9 @@ export function createRouter(routes: readonly Route[]): Router {
     },
   };
 }
+
+/** A request URL's path, without its query string. */
+export function pathOf(url: string): string {
+  const queryAt = url.indexOf("?");
+  return queryAt < 0 ? url : url.slice(0, queryAt);
+}

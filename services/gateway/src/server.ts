@@ -13,10 +13,17 @@ import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { GatewayConfig } from "./config.ts";
 import { registerDocs } from "./docs.ts";
-import { GatewayError, internalErrorBody, renderConnectError, renderGatewayError } from "./error-body.ts";
+import {
+  GatewayError,
+  internalErrorBody,
+  noRoute,
+  renderConnectError,
+  renderGatewayError,
+} from "./error-body.ts";
 import { httpStatusFromCode } from "./http-status.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import type { Readiness } from "./readiness.ts";
+import { pathOf } from "./router.ts";
 import { SECURITY_HEADERS } from "./security-headers.ts";
 import { createTranscodeHandler, type TranscodeDeps } from "./transcode-handler.ts";
 
@@ -37,7 +44,8 @@ export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
   readonly title: string;
 }
 
-const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
+/** Probes and scrapers must not be limited out of seeing the gateway. */
+const UNLIMITED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 function sendError(reply: FastifyReply, status: number, body: object, headers: Record<string, string> = {}) {
   reply.code(status).headers(headers).type("application/json; charset=utf-8").send(JSON.stringify(body));
@@ -56,6 +64,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: "idle",
   });
   app.decorateRequest("routeTemplate", "");
+  // The paths the gateway serves itself with GET, as they are registered: other
+  // methods there are a 405 rather than a 404.
+  const ownGetPaths = new Set<string>();
+  app.addHook("onRoute", (route) => {
+    if (route.url !== "/*" && [route.method].flat().includes("GET")) ownGetPaths.add(route.url);
+  });
 
   app.addHook("onRequest", (request, reply, done) => {
     reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
@@ -90,9 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(rateLimit, {
       max: config.generalPerAddressLimit.max,
       timeWindow: config.generalPerAddressLimit.windowMs,
-      // Probes and scrapers must not be limited out of seeing the gateway.
-      allowList: (request) =>
-        request.url === "/healthz" || request.url === "/readyz" || request.url === "/metrics",
+      allowList: (request) => UNLIMITED_PATHS.has(pathOf(request.url)),
       errorResponseBuilder: (_request, context) =>
         new GatewayError(
           Code.ResourceExhausted,
@@ -140,12 +152,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       sendError(reply, httpStatusFromCode(Code.Internal), internalErrorBody);
     }
   });
-  app.setNotFoundHandler((request, reply) => {
-    sendError(reply, 404, {
-      code: Code.NotFound,
-      message: `no route for ${request.method} ${request.url.split("?")[0]?.slice(0, 200)}`,
-      details: [],
-    });
+  app.setNotFoundHandler(async (request) => {
+    throw noRoute(request.method, pathOf(request.url));
   });
 
   app.get("/healthz", (_request, reply) => {
@@ -166,7 +174,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.route({
     method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     url: "/*",
-    handler: createTranscodeHandler({ ...deps, ownGetPaths: OPERATIONS_PATHS }),
+    handler: createTranscodeHandler({ ...deps, ownGetPaths }),
   });
   return app;
 }

@@ -10,20 +10,19 @@ import { runInRequestContext } from "@skyros/kit/request-context";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { createAuthorizationCheck } from "./auth-check.ts";
 import type { AuthLimits } from "./auth-limits.ts";
-import { GatewayError } from "./error-body.ts";
+import { GatewayError, noRoute } from "./error-body.ts";
 import type { QueryValues } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
-import { createRouter } from "./router.ts";
+import { createRouter, pathOf } from "./router.ts";
 import { createResponseEncoder, decodeRequest } from "./transcode.ts";
 
 export interface TranscodeDeps {
   readonly routes: readonly Route[];
-  /** A transport per upstream name. */
-  readonly transports: ReadonlyMap<string, Transport>;
+  /** The transport of an upstream, by name (its calls carry the upstream's default deadline). */
+  readonly transportOf: (upstream: string) => Transport;
   readonly verifier: AccessTokenVerifier;
   readonly authLimits: AuthLimits;
   readonly registry: Registry;
-  readonly callTimeoutMs: number;
   /** Paths the gateway serves itself with GET (so other methods there are a 405). */
   readonly ownGetPaths: ReadonlySet<string>;
 }
@@ -41,6 +40,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
   const router = createRouter(deps.routes);
   const checkAuthorization = createAuthorizationCheck(deps.verifier);
   const encodeResponse = createResponseEncoder(deps.routes, deps.registry);
+  const transports = new Map(deps.routes.map((route) => [route, deps.transportOf(route.upstream)]));
 
   const call = async (
     route: Route,
@@ -56,11 +56,10 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
       const value = headerOf(request, name);
       if (value !== undefined) metadata.set(name, value);
     }
-    const transport = deps.transports.get(route.upstream);
-    if (transport === undefined) throw new GatewayError(Code.Unavailable, "service unavailable");
+    const transport = transports.get(route) as Transport;
     let response: Awaited<ReturnType<Transport["unary"]>>;
     try {
-      response = await transport.unary(route.method, undefined, deps.callTimeoutMs, metadata, input);
+      response = await transport.unary(route.method, undefined, undefined, metadata, input);
     } catch (error) {
       deps.authLimits.record(route, input, error);
       throw error;
@@ -70,9 +69,7 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
   };
 
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const { url } = request;
-    const queryAt = url.indexOf("?");
-    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const path = pathOf(request.url);
     const match = router.match(request.method, path);
     if (match.kind === "found") {
       request.routeTemplate = match.route.template.source;
@@ -88,6 +85,6 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
         headers: { allow: allowed.join(", ") },
       });
     }
-    throw new GatewayError(Code.NotFound, `no route for ${request.method} ${path.slice(0, 200)}`);
+    throw noRoute(request.method, path);
   };
 }

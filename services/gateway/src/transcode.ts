@@ -91,12 +91,7 @@ function messagePaths(root: DescMessage): Map<string, string> {
   while (queue.length > 0) {
     const [message, prefix] = queue.shift() as [DescMessage, string];
     for (const field of message.fields) {
-      const child =
-        field.fieldKind === "message"
-          ? field.message
-          : field.fieldKind === "list"
-            ? field.message
-            : undefined;
+      const child = field.fieldKind === "message" || field.fieldKind === "list" ? field.message : undefined;
       if (child === undefined || paths.has(child.typeName)) continue;
       const path = prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
       paths.set(child.typeName, path);
@@ -112,7 +107,6 @@ function messagePaths(root: DescMessage): Map<string, string> {
  * the field by its proto name inside its message; clients know the JSON path.
  */
 function decodeError(input: DescMessage, error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error;
   const cause = error instanceof Error ? error.cause : undefined;
   const message = error instanceof Error ? error.message : String(error);
   const detail = message.replace(/^cannot decode [^:]*: /, "");

@@ -340,6 +340,7 @@ test("the general per-address limit answers 429 with Retry-After once over", asy
     assert.match(over.body.message, /^too many requests; try again in \d+ s$/);
     assert.deepEqual(over.body.details, []);
     assert.equal((await call(limited, "GET", "/healthz")).status, 200, "probes are not limited");
+    assert.equal((await call(limited, "GET", "/readyz?verbose=1")).status, 200, "with a query string too");
   } finally {
     await limited.close();
   }

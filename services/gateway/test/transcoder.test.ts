@@ -227,6 +227,12 @@ describe("bad requests", () => {
     assert.equal(wrong.status, 405);
     assert.equal(wrong.headers.get("allow"), "GET");
     assert.deepEqual(wrong.body, { code: 12, message: "method DELETE is not allowed here", details: [] });
+    // The gateway's own pages too, every one of them.
+    for (const path of ["/healthz", "/openapi.json", "/docs", "/docs/init.js"]) {
+      const own = await call(gateway, "POST", path, { body: {} });
+      assert.equal(own.status, 405, path);
+      assert.equal(own.headers.get("allow"), "GET", path);
+    }
   });
 
   test("an RPC without an annotation has no route", async () => {
