@@ -12,8 +12,12 @@ export interface TextRule {
   readonly maxBytes: number;
 }
 
-/** The trimmed text of a field, checked against its rule. */
+/**
+ * The trimmed text of a field, checked against its rule. NUL characters are
+ * refused: PostgreSQL cannot store them in text, so they would fail the write.
+ */
 export function requireText(value: string, field: string, rule: TextRule): string {
+  if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
   const text = value.trim();
   const min = rule.min ?? 1;
   if (Buffer.byteLength(text, "utf8") > rule.maxBytes) {

@@ -26,6 +26,11 @@ describe("validation", () => {
       "name: must be at most 10 bytes",
     );
     assert.equal(requireText("", "note", { min: 0, maxBytes: 10 }), "");
+    // PostgreSQL cannot store NUL in text: a client error, not a failed write.
+    assert.equal(
+      violation(() => requireText("a\u0000b", "note", { min: 0, maxBytes: 10 })),
+      "note: must not contain NUL characters",
+    );
   });
 
   test("emails are lower-cased and checked for shape", () => {

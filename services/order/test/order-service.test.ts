@@ -111,6 +111,14 @@ describe("CreateOrder", () => {
       Code.InvalidArgument,
       "destinationAddress",
     );
+    await expectRpcError(
+      bed.orders.createOrder(
+        { description: "nul\u0000byte", destinationAddress: "x", items: [{ productId: lamp, quantity: 1 }] },
+        auth(buyer.token),
+      ),
+      Code.InvalidArgument,
+      "description",
+    );
     const unknown = await expectRpcError(
       place([{ productId: "3f0e5a4e-0000-4000-8000-000000000000", quantity: 1 }]),
       Code.NotFound,

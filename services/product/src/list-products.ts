@@ -10,7 +10,6 @@ import { type Page, resolvePage, takePage } from "@skyros/kit/paging";
 import { isUuid, requireId, requireIds, requireText } from "@skyros/kit/validation";
 import { optionalCaller } from "./caller.ts";
 import type { ProductContext } from "./context.ts";
-import { requireStorableText } from "./product-input.ts";
 import { withSellers } from "./product-message.ts";
 import type { ProductFilter } from "./store.ts";
 
@@ -27,7 +26,7 @@ function requirePage(request: ListProductsRequest): Page {
 }
 
 function requireSearch(value: string): string | undefined {
-  const text = requireText(requireStorableText(value, "search"), "search", {
+  const text = requireText(value, "search", {
     min: 0,
     maxBytes: MAX_SEARCH_BYTES,
   });

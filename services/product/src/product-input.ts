@@ -21,18 +21,12 @@ export interface ProductFields {
   readonly stock: number;
 }
 
-/** Text PostgreSQL can store: it refuses NUL characters, so they are a client error here. */
-export function requireStorableText(value: string, field: string): string {
-  if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
-  return value;
-}
-
 export function requireName(value: string): string {
-  return requireText(requireStorableText(value, "name"), "name", { maxBytes: MAX_NAME_BYTES });
+  return requireText(value, "name", { maxBytes: MAX_NAME_BYTES });
 }
 
 export function requireDescription(value: string): string {
-  return requireText(requireStorableText(value, "description"), "description", {
+  return requireText(value, "description", {
     min: 0,
     maxBytes: MAX_DESCRIPTION_BYTES,
   });

@@ -78,6 +78,21 @@ describe("Register", () => {
       Code.InvalidArgument,
       "name",
     );
+    for (const field of ["name", "address"] as const) {
+      await expectRpcError(
+        users.register({
+          userType: "buyer",
+          name: "Ada",
+          email: uniqueEmail(),
+          password: "long enough",
+          address: "",
+          [field]: "nul\u0000byte",
+        }),
+        Code.InvalidArgument,
+        field,
+      );
+    }
+    await expectRpcError(register("buyer", "a\u0000b@example.com"), Code.InvalidArgument, "email");
   });
 
   test("a 1 MB password is refused before any hashing", async () => {
