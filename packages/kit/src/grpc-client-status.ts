@@ -8,6 +8,7 @@ import { constants } from "node:http2";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
+import { unpackDetails } from "./grpc-status.ts";
 
 /** The code for a non-200 HTTP status from something that is not a gRPC server. */
 export function codeFromHttpStatus(status: number): Code {
@@ -77,11 +78,7 @@ function percentDecode(message: string): string {
 function detailsOf(encoded: string | undefined): ConnectError["details"] {
   if (encoded === undefined) return [];
   try {
-    const status = fromBinary(StatusSchema, Buffer.from(encoded, "base64"));
-    return status.details.map((any) => ({
-      type: any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1),
-      value: any.value,
-    }));
+    return unpackDetails(fromBinary(StatusSchema, Buffer.from(encoded, "base64")).details);
   } catch {
     // Details are an optional extra; a bad blob must not hide the status itself.
     return [];

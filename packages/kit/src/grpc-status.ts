@@ -4,10 +4,10 @@
  * google.rpc.Status in `grpc-status-details-bin`, which is where Connect and
  * grpc-js clients (and so the gateway) find a BadRequest's field violations.
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import type { ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
 
 const TYPE_URL_PREFIX = "type.googleapis.com/";
@@ -40,6 +40,30 @@ export function packDetails(error: ConnectError): Any[] {
   );
 }
 
+/** Any-packed details as a ConnectError holds details it received. */
+export function unpackDetails(details: readonly Any[]): ConnectError["details"] {
+  return details.map((any) => ({
+    type: any.typeUrl.slice(any.typeUrl.lastIndexOf("/") + 1),
+    value: any.value,
+  }));
+}
+
+/** `error` (code, message and details) as google.rpc.Status bytes, to keep and answer again later. */
+export function encodeStatus(error: ConnectError): Uint8Array {
+  return toBinary(
+    StatusSchema,
+    create(StatusSchema, { code: error.code, message: error.rawMessage, details: packDetails(error) }),
+  );
+}
+
+/** The error that encodeStatus kept. */
+export function decodeStatus(bytes: Uint8Array): ConnectError {
+  const status = fromBinary(StatusSchema, bytes);
+  const error = new ConnectError(status.message, status.code as Code);
+  error.details.push(...unpackDetails(status.details));
+  return error;
+}
+
 /** The status trailers for `error`, with its details when it has any, and its metadata. */
 export function errorTrailers(error: ConnectError): Record<string, string> {
   const trailers: Record<string, string> = {};
@@ -49,13 +73,8 @@ export function errorTrailers(error: ConnectError): Record<string, string> {
   trailers["grpc-status"] = String(error.code);
   trailers["grpc-message"] = encodeGrpcMessage(error.rawMessage);
   if (error.details.length > 0) {
-    const status = create(StatusSchema, {
-      code: error.code,
-      message: error.rawMessage,
-      details: packDetails(error),
-    });
     // Unpadded base64, as the spec allows and gRPC implementations send.
-    trailers["grpc-status-details-bin"] = Buffer.from(toBinary(StatusSchema, status))
+    trailers["grpc-status-details-bin"] = Buffer.from(encodeStatus(error))
       .toString("base64")
       .replace(/=+$/, "");
   }

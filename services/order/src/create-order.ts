@@ -14,6 +14,7 @@ import type { CreateOrderRequest, Order } from "@skyros/contracts/skyros/order/v
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { authenticateAs } from "@skyros/kit/auth";
 import { aborted, DomainError } from "@skyros/kit/errors";
+import { decodeStatus } from "@skyros/kit/grpc-status";
 import type { OrderContext } from "./context.ts";
 import { holdOrder } from "./held-order.ts";
 import { idempotencyKeyFrom, idempotencyKeyReused, requestHash } from "./idempotency.ts";
@@ -31,6 +32,7 @@ export function createOrderHandler(ctx: OrderContext) {
   /** The answer an order's request gets, once its stock step has an outcome. */
   const answer = async (order: OrderRecord, profiles?: ReadonlyMap<string, User>): Promise<Order> => {
     if (order.status === "failed") {
+      if (order.failureStatus !== null) throw decodeStatus(order.failureStatus);
       const code = Code[order.failureCode as keyof typeof Code] ?? Code.Unavailable;
       throw new ConnectError(order.failureMessage ?? "the order could not be placed", code);
     }
@@ -84,7 +86,7 @@ export function createOrderHandler(ctx: OrderContext) {
       return answer(order, held.profiles);
     }
     if (outcome.kind === "refused") {
-      await store.markRefused(id, Code[outcome.code], outcome.message);
+      await store.markRefused(id, outcome.error);
       throw outcome.error;
     }
     throw new DomainError(

@@ -10,7 +10,6 @@
  * the one in force when the units were taken, under the rows' locks.
  */
 
-import { Code } from "@connectrpc/connect";
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { toPublicError } from "@skyros/kit/errors";
 import { releaseStock } from "./change-order.ts";
@@ -43,8 +42,13 @@ export async function holdOrder(
   try {
     built = buildOrder(lines, products);
   } catch (error) {
-    const refusal = toPublicError(error, () => {});
-    if (await ctx.store.failHeld(id, Code[refusal.code], refusal.rawMessage, ctx.stockStepTimeoutMs)) {
+    if (
+      await ctx.store.failHeld(
+        id,
+        toPublicError(error, () => {}),
+        ctx.stockStepTimeoutMs,
+      )
+    ) {
       await releaseStock(ctx, id);
     }
     throw error;

@@ -1,12 +1,11 @@
 /**
  * The recovery loop: finishes the stock steps a crash (or a lost answer) left
  * unfinished. Orders reserving past the step timeout are reserved again (held
- * or failed by the answer), and after the give-up time failed with their stock
- * released; orders releasing are released again. Every step is idempotent by
+ * or failed by the answer); one still without an answer after the give-up time
+ * fails with its stock released. Orders releasing are released again. Every step is idempotent by
  * order id, so repeating one is always safe, and a claimed order is leased, so
  * replicas running the loop side by side do not work on the same order.
  */
-import { Code } from "@connectrpc/connect";
 import { releaseStock } from "./change-order.ts";
 import type { OrderContext } from "./context.ts";
 import { holdOrder } from "./held-order.ts";
@@ -34,20 +33,22 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
   const { store, stock, logger } = ctx;
 
   const reserve = async (order: UnfinishedOrder) => {
-    if (Date.now() - order.createTime.getTime() >= options.reservationGiveUpMs) {
-      // The reservation may have happened with its answer lost: release before
-      // the order counts as failed (a release before any reservation leaves a
-      // tombstone, so a late reservation cannot take stock either).
+    // Asked first even when the order is old: a held reservation whose "held"
+    // mark was lost (it commits without waiting for the disk) is found again
+    // here, rather than given up after the client was told it is placed.
+    const outcome = await stock.reserve(order.id, order.lines);
+    if (outcome.kind === "held") await holdOrder(ctx, order.id, order.lines, outcome.products, []);
+    else if (outcome.kind === "refused") await store.markRefused(order.id, outcome.error);
+    else if (Date.now() - order.createTime.getTime() >= options.reservationGiveUpMs) {
+      // Still no answer: the reservation may have happened with its answer lost,
+      // so the stock is released before the order counts as failed (a release
+      // before any reservation leaves a tombstone, so a late reservation cannot
+      // take stock either).
       if (await store.giveUp(order.id, options.stepTimeoutMs)) {
         logger.warn({ orderId: order.id }, "reservation never confirmed; order given up");
         await releaseStock(ctx, order.id);
       }
-      return;
     }
-    const outcome = await stock.reserve(order.id, order.lines);
-    if (outcome.kind === "held") await holdOrder(ctx, order.id, order.lines, outcome.products, []);
-    else if (outcome.kind === "refused")
-      await store.markRefused(order.id, Code[outcome.code], outcome.message);
   };
 
   const finish = async (order: UnfinishedOrder) => {

@@ -17,7 +17,7 @@ export type ReserveOutcome =
   /** Held; the products taken, by id. */
   | { readonly kind: "held"; readonly products: ReadonlyMap<string, ProductSnapshot> }
   /** The product service refused: nothing is held. `error` is its answer, for the client. */
-  | { readonly kind: "refused"; readonly code: Code; readonly message: string; readonly error: ConnectError }
+  | { readonly kind: "refused"; readonly error: ConnectError }
   /** No answer (or one that proves nothing): stock may or may not be held. */
   | { readonly kind: "unknown" };
 
@@ -63,12 +63,7 @@ export function createStockService(client: Client<typeof ProductService>, logger
           // Its details for the client, without the product service's response metadata.
           const refusal = new ConnectError(connectError.rawMessage, connectError.code);
           refusal.details.push(...connectError.details);
-          return {
-            kind: "refused",
-            code: connectError.code,
-            message: connectError.rawMessage,
-            error: refusal,
-          };
+          return { kind: "refused", error: refusal };
         }
         logger.warn({ err: error, orderId }, "ReserveStock got no answer");
         return { kind: "unknown" };

@@ -1,6 +1,8 @@
 /** All SQL of the order service. */
+import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Role } from "@skyros/kit/auth";
 import type { Sql } from "@skyros/kit/database";
+import { encodeStatus } from "@skyros/kit/grpc-status";
 import type { Cursor, Page } from "@skyros/kit/paging";
 import type { BuiltOrder, OrderLine, OrderLineInput } from "./order-building.ts";
 import type { OrderStatus } from "./order-status.ts";
@@ -22,6 +24,8 @@ export interface OrderRecord {
   /** For failed orders: the gRPC code name and message their request was answered with. */
   readonly failureCode: string | null;
   readonly failureMessage: string | null;
+  /** For failed orders: that whole answer, details included, as google.rpc.Status bytes. */
+  readonly failureStatus: Uint8Array | null;
   readonly createTime: Date;
   readonly updateTime: Date;
 }
@@ -84,9 +88,12 @@ export interface OrderStore {
    * for an order that cannot be placed. Its key stays, so a repeat gets the
    * same answer. False when it was not reserving.
    */
-  failHeld(id: string, code: string, message: string, stepTimeoutMs: number): Promise<boolean>;
-  /** reserving -> failed with nothing held; undefined when the order was not reserving. */
-  markRefused(id: string, code: string, message: string): Promise<OrderRecord | undefined>;
+  failHeld(id: string, answer: ConnectError, stepTimeoutMs: number): Promise<boolean>;
+  /**
+   * reserving -> failed with nothing held, keeping the answer its request got;
+   * undefined when the order was not reserving.
+   */
+  markRefused(id: string, answer: ConnectError): Promise<OrderRecord | undefined>;
   /**
    * Gives up a reservation that never got an answer: the order fails and its
    * stock is to be released (in case the reservation did happen); its key is
@@ -123,7 +130,7 @@ const orderColumns = `
   id, buyer_id as "buyerId", coalesce(seller_id::text, '') as "sellerId", status, stock, description,
   source_address as "sourceAddress", destination_address as "destinationAddress",
   total_price as "totalPrice", items, failure_code as "failureCode",
-  failure_message as "failureMessage", create_time as "createTime", update_time as "updateTime"`;
+  failure_message as "failureMessage", failure_status as "failureStatus", create_time as "createTime", update_time as "updateTime"`;
 
 /** A line in the items column; name and price are absent while the order is reserving. */
 interface StoredLine {
@@ -159,6 +166,10 @@ const visible = "status <> 'failed' and stock <> 'reserving'";
 export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
   const columns = sql.unsafe(orderColumns);
   const after = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
+  // The answer a failed order's request got: its code name and message, and all of it as a Status.
+  const failure = (answer: ConnectError) => sql`
+    failure_code = ${Code[answer.code]}, failure_message = ${answer.rawMessage},
+    failure_status = ${Buffer.from(encodeStatus(answer))}`;
   const one = async (rows: Promise<OrderRow[]>) => {
     const [row] = await rows;
     return row === undefined ? undefined : toRecord(row);
@@ -215,18 +226,18 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
           seller_id = coalesce(seller_id, ${held.sellerId}::uuid)
         where id = ${id} and stock = 'reserving' returning ${columns}`),
 
-    async failHeld(id, code, message, stepTimeoutMs) {
+    async failHeld(id, answer, stepTimeoutMs) {
       const rows = await sql`
         update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
-          failure_code = ${code}, failure_message = ${message}, update_time = now()
+          ${failure(answer)}, update_time = now()
         where id = ${id} and stock = 'reserving' returning 1`;
       return rows.length > 0;
     },
 
-    markRefused: (id, code, message) =>
+    markRefused: (id, answer) =>
       one(relaxed<OrderRow[]>`
         update orders set status = 'failed', stock = 'none', next_attempt_time = null,
-          failure_code = ${code}, failure_message = ${message}, update_time = now()
+          ${failure(answer)}, update_time = now()
         where id = ${id} and stock = 'reserving' returning ${columns}`),
 
     async giveUp(id, stepTimeoutMs) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { ErrorInfoSchema, PreconditionFailureSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import type { Order } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { expectRpcError } from "@skyros/kit/testing";
 import { IDEMPOTENCY_KEY_REUSED } from "../src/idempotency.ts";
@@ -225,6 +225,13 @@ describe("Idempotency-Key", () => {
       Code.FailedPrecondition,
     );
     assert.equal(again.rawMessage, first.rawMessage);
+    // Details included: which product was short.
+    const subjects = (error: ConnectError) =>
+      error
+        .findDetails(PreconditionFailureSchema)
+        .flatMap((detail) => detail.violations.map((v) => v.subject));
+    assert.deepEqual(subjects(first), [`products/${lamp}`]);
+    assert.deepEqual(subjects(again), subjects(first));
     assert.equal(await stockOf(lamp), 10);
   });
 
@@ -458,7 +465,14 @@ describe("the saga when the product service is down", () => {
     await eventually(async () => (await bed.orders.listOrders({}, auth(shopper.token))).result.length === 1);
     await eventually(async () => (await stockOf(lamp)) === 3);
     const [settled] = (await bed.orders.listOrders({}, auth(shopper.token))).result;
-    assert.equal(settled?.totalPrice, 2n * (settled?.items[0]?.unitPrice ?? 0n));
+    // Built from what the reservation took: the lamp's seller, name and price.
+    assert.equal(settled?.seller?.id, seller.id);
+    assert.equal(settled?.sourceAddress, seller.address);
+    assert.deepEqual(
+      settled?.items.map(({ productId, unitPrice, quantity }) => ({ productId, unitPrice, quantity })),
+      [{ productId: lamp, unitPrice: 1250n, quantity: 2 }],
+    );
+    assert.equal(settled?.totalPrice, 2500n);
     // A retry with its key learns that outcome.
     assert.equal((await place([{ productId: lamp, quantity: 2 }], shopper, downKey)).id, settled?.id);
 

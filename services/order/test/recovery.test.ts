@@ -122,12 +122,7 @@ describe("recovery", () => {
       id === held.id
         ? heldLamps(id, lines)
         : id === refused.id
-          ? {
-              kind: "refused",
-              code: Code.FailedPrecondition,
-              message: "not enough stock",
-              error: new ConnectError("not enough stock", Code.FailedPrecondition),
-            }
+          ? { kind: "refused", error: new ConnectError("not enough stock", Code.FailedPrecondition) }
           : { kind: "unknown" };
     const recovery = startRecovery(context(stock), options);
     await recovery.stop();
@@ -189,6 +184,14 @@ describe("recovery", () => {
     ]);
   });
 
+  test("an order past the give-up time whose reservation is held is held, not given up", async () => {
+    const stock = scriptedStock();
+    const order = await insert();
+    await startRecovery(context(stock), { ...options, reservationGiveUpMs: 0 }).stop();
+    assert.equal(await stateOf(order.id), "pending/held");
+    assert.ok(!stock.calls.includes(`release ${order.id}`));
+  });
+
   test("a reservation never confirmed is given up: released first, then failed, its key forgotten", async () => {
     const stock = scriptedStock();
     stock.reserveAnswer = () => ({ kind: "unknown" });
@@ -198,7 +201,7 @@ describe("recovery", () => {
     await recovery.stop();
     assert.deepEqual(
       stock.calls.filter((call) => call.endsWith(order.id)),
-      [`release ${order.id}`],
+      [`reserve ${order.id}`, `release ${order.id}`],
     );
     assert.equal(await stateOf(order.id), "failed/released");
     assert.equal((await store.findOrder(order.id))?.failureCode, "Unavailable");
