@@ -53,6 +53,7 @@ export const permissionDenied = (message: string) => new DomainError("permission
 export const unauthenticated = (message: string) => new DomainError("unauthenticated", message);
 export const failedPrecondition = (message: string) => new DomainError("failed_precondition", message);
 export const aborted = (message: string) => new DomainError("aborted", message);
+export const unavailable = (message: string) => new DomainError("unavailable", message);
 
 /** The ConnectError to send for a DomainError, with a BadRequest detail naming the field. */
 export function domainErrorToConnect(error: DomainError): ConnectError {

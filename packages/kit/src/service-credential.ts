@@ -27,8 +27,3 @@ export function credentialMatcher(expected: string): (presented: string) => bool
   const expectedDigest = digest(expected);
   return (presented) => timingSafeEqual(digest(presented), expectedDigest);
 }
-
-/** Whether `presented` equals `expected`, in time that does not depend on where they differ. */
-export function credentialMatches(presented: string, expected: string): boolean {
-  return credentialMatcher(expected)(presented);
-}

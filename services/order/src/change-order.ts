@@ -13,7 +13,7 @@ import { requireId } from "@skyros/kit/validation";
 import type { OrderContext } from "./context.ts";
 import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
 import { type OrderAction, TRANSITIONS, transitionFrom } from "./order-status.ts";
-import { isVisible, type OrderRecord } from "./store.ts";
+import { isVisibleTo, type OrderRecord } from "./store.ts";
 
 /** Releases an order's stock now, leaving it to the recovery loop if that fails. */
 export async function releaseStock(ctx: OrderContext, orderId: string): Promise<boolean> {
@@ -35,9 +35,7 @@ export function changeOrderHandler(ctx: OrderContext, action: OrderAction) {
   /** Why the transition did not happen, as the caller may learn it. */
   const refusal = async (id: string, userId: string): Promise<Error> => {
     const order = await ctx.store.findOrder(id);
-    if (order === undefined || !isVisible(order) || (order.buyerId !== userId && order.sellerId !== userId)) {
-      return notFound("order not found");
-    }
+    if (!isVisibleTo(order, userId)) return notFound("order not found");
     if (party(order) !== userId)
       return permissionDenied(`only the ${transition.by} of the order may ${action} it`);
     transitionFrom(order.status as Exclude<OrderRecord["status"], "failed">, action);

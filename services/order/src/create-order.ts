@@ -13,7 +13,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { CreateOrderRequest, Order } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { authenticateAs } from "@skyros/kit/auth";
-import { aborted, DomainError } from "@skyros/kit/errors";
+import { aborted, unavailable } from "@skyros/kit/errors";
 import { decodeStatus } from "@skyros/kit/grpc-status";
 import type { OrderContext } from "./context.ts";
 import { holdOrder } from "./held-order.ts";
@@ -89,8 +89,7 @@ export function createOrderHandler(ctx: OrderContext) {
       await store.markRefused(id, outcome.error);
       throw outcome.error;
     }
-    throw new DomainError(
-      "unavailable",
+    throw unavailable(
       "the order could not be confirmed yet; retry with the same Idempotency-Key to learn its outcome",
     );
   };

@@ -3,9 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Order, OrderSchema } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { unavailable } from "@skyros/kit/errors";
 import type { Logger } from "@skyros/kit/logger";
 import type { UserDirectory } from "@skyros/kit/user-directory";
-import { dependencyUnavailable } from "./stock.ts";
 import type { OrderRecord } from "./store.ts";
 
 /** Profiles by id, in one GetUsers call; a failed call is a plain Unavailable. */
@@ -18,7 +18,7 @@ export async function fetchProfiles(
     return await users.usersByIds(ids);
   } catch (error) {
     logger.warn({ err: error }, "GetUsers failed");
-    throw dependencyUnavailable("the user service");
+    throw unavailable("the user service is unavailable; try again");
   }
 }
 

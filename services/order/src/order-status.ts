@@ -17,9 +17,6 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Statuses of orders that hold stock. */
-export const LIVE_STATUSES: readonly OrderStatus[] = ["pending", "accepted", "shipped", "delivered"];
-
 export type OrderAction = "accept" | "reject" | "ship" | "deliver" | "cancel";
 
 export interface Transition {

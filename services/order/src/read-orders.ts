@@ -9,13 +9,13 @@ import {
   type Order,
 } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { authenticate } from "@skyros/kit/auth";
-import { invalidArgument, notFound } from "@skyros/kit/errors";
+import { notFound } from "@skyros/kit/errors";
 import { resolvePage, takePage } from "@skyros/kit/paging";
 import { isUuid, requireId } from "@skyros/kit/validation";
 import type { OrderContext } from "./context.ts";
 import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
 import { requireStatusFilter } from "./order-status.ts";
-import { isVisible } from "./store.ts";
+import { isVisibleTo } from "./store.ts";
 
 /** The handler of GetOrder; anyone but the order's buyer and seller gets NotFound. */
 export function getOrderHandler(ctx: OrderContext) {
@@ -23,13 +23,7 @@ export function getOrderHandler(ctx: OrderContext) {
     const caller = await authenticate(ctx.users.verifier, context.requestHeader);
     const id = requireId(request.orderId, "orderId");
     const order = await ctx.store.findOrder(id);
-    if (
-      order === undefined ||
-      !isVisible(order) ||
-      (order.buyerId !== caller.userId && order.sellerId !== caller.userId)
-    ) {
-      throw notFound("order not found");
-    }
+    if (!isVisibleTo(order, caller.userId)) throw notFound("order not found");
     return toOrderMessage(order, await fetchProfiles(ctx.users, partiesOf([order]), ctx.logger));
   };
 }
@@ -39,10 +33,7 @@ export function listOrdersHandler(ctx: OrderContext) {
   return async (request: ListOrdersRequest, context: HandlerContext): Promise<ListOrdersResponse> => {
     const caller = await authenticate(ctx.users.verifier, context.requestHeader);
     const status = requireStatusFilter(request.status);
-    const page = resolvePage(request);
-    if (page.after !== undefined && !isUuid(page.after.id)) {
-      throw invalidArgument("pageToken", "is not a valid page token");
-    }
+    const page = resolvePage(request, isUuid);
     const rows = await ctx.store.listOrders({ party: caller.role, userId: caller.userId, status, page });
     const { items, nextPageToken } = takePage(rows, page);
     const profiles = await fetchProfiles(ctx.users, partiesOf(items), ctx.logger);

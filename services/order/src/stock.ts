@@ -8,7 +8,6 @@
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
-import { DomainError } from "@skyros/kit/errors";
 import type { Logger } from "@skyros/kit/logger";
 import type { OrderLineInput, ProductSnapshot } from "./order-building.ts";
 
@@ -31,11 +30,6 @@ export interface StockService {
 // Answers that prove the reservation was not made: the product service decides
 // these inside its all-or-nothing transaction and repeats them for the order.
 const refusals = new Set([Code.FailedPrecondition, Code.NotFound, Code.InvalidArgument]);
-
-/** An Unavailable error with a fixed message, for a dependency that failed. */
-export function dependencyUnavailable(what: string): DomainError {
-  return new DomainError("unavailable", `${what} is unavailable; try again`);
-}
 
 /** A StockService over a ProductService client. */
 export function createStockService(client: Client<typeof ProductService>, logger: Logger): StockService {

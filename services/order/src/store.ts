@@ -312,3 +312,8 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
 export function isVisible(order: OrderRecord): boolean {
   return order.status !== "failed" && order.stock !== "reserving";
 }
+
+/** Whether `userId` may see the order: it is visible, and they are its buyer or its seller. */
+export function isVisibleTo(order: OrderRecord | undefined, userId: string): order is OrderRecord {
+  return order !== undefined && isVisible(order) && (order.buyerId === userId || order.sellerId === userId);
+}

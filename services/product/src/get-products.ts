@@ -1,7 +1,8 @@
 /**
- * GetProducts (internal): live products by id in one query, for the order
- * service. Sellers carry only their id (no call to the user service); unknown
- * and deleted ids are left out.
+ * GetProducts (internal): live products by id in one query, for other
+ * services (the order service builds orders from its reservations instead).
+ * Sellers carry only their id (no call to the user service); unknown and
+ * deleted ids are left out.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Product, ProductSchema } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { type User, UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
-import { DomainError } from "@skyros/kit/errors";
+import { unavailable } from "@skyros/kit/errors";
 import type { Logger } from "@skyros/kit/logger";
 import type { UserDirectory } from "@skyros/kit/user-directory";
 import type { ProductRecord } from "./store.ts";
@@ -42,7 +42,7 @@ export async function withSellers(
   } catch (error) {
     // The cause may name hosts and ports: it goes to the log, not to the client.
     logger.warn({ err: error }, "fetching sellers from the user service failed");
-    if (!afterWrite) throw new DomainError("unavailable", "seller profiles are unavailable; try again");
+    if (!afterWrite) throw unavailable("seller profiles are unavailable; try again");
   }
   return records.map((record) => toProductMessage(record, sellers.get(record.sellerId)));
 }
