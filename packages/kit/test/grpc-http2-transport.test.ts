@@ -242,7 +242,7 @@ for (const [name, start] of [
       await expectRpcError(call, Code.Canceled);
     });
 
-    test("50 concurrent calls share one connection", async () => {
+    test("50 concurrent calls are each answered, on one connection where the server counts them", async () => {
       const before = server.sessions;
       const responses = await Promise.all(
         Array.from({ length: 50 }, (_, i) => client().refresh({ refreshToken: `call-${i}` })),
@@ -251,7 +251,8 @@ for (const [name, start] of [
         responses.map((response) => response.accessToken),
         Array.from({ length: 50 }, (_, i) => `call-${i}`),
       );
-      assert.equal(server.sessions, before);
+      // grpc-js does not tell its connections; the Connect server does.
+      if (before !== undefined) assert.equal(server.sessions, before);
     });
 
     test("a 1 MiB message goes both ways, across many DATA chunks", async () => {
@@ -271,10 +272,11 @@ for (const [name, start] of [
     // Only the Connect test server serves health.
     if (name === "Connect server") {
       test("a streaming call (health Watch) goes through Connect's transport", async () => {
-        for await (const response of createClient(Health, transport).watch({})) {
-          assert.equal(response.status, HealthCheckResponse_ServingStatus.SERVING);
-          break;
-        }
+        const responses = createClient(Health, transport).watch({})[Symbol.asyncIterator]();
+        const first = await responses.next();
+        assert.equal(first.done, false);
+        assert.equal(first.value?.status, HealthCheckResponse_ServingStatus.SERVING);
+        await responses.return?.();
       });
     }
 
