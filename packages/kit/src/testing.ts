@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { DomainError, type ErrorKind } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createScratchDatabase } from "./provisioning.ts";
 
@@ -78,6 +79,40 @@ export async function expectRpcError(
     return connectError;
   }
   assert.fail(`expected ${Code[code]}`);
+}
+
+function checkDomainError(error: unknown, kind: ErrorKind, field: string | undefined): DomainError {
+  assert.ok(error instanceof DomainError, String(error));
+  assert.equal(error.kind, kind, error.message);
+  if (field !== undefined) assert.equal(error.field, field, error.message);
+  return error;
+}
+
+/**
+ * Runs `fn`, which must throw a DomainError of `kind` (naming `field`, when
+ * given). Returns the error for further checks.
+ */
+export function expectDomainError(fn: () => unknown, kind: ErrorKind, field?: string): DomainError {
+  try {
+    fn();
+  } catch (error) {
+    return checkDomainError(error, kind, field);
+  }
+  assert.fail(`expected a ${kind} error`);
+}
+
+/** Awaits `promise`, which must reject with a DomainError of `kind` (naming `field`, when given). */
+export async function expectDomainRejection(
+  promise: Promise<unknown>,
+  kind: ErrorKind,
+  field?: string,
+): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    return checkDomainError(error, kind, field);
+  }
+  assert.fail(`expected a ${kind} error`);
 }
 
 /** A REST response as tests read it. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { bearerToken, createAccessTokenVerifier } from "../src/auth.ts";
-import { DomainError } from "../src/errors.ts";
+import { expectDomainRejection } from "../src/testing.ts";
 
 async function newKey() {
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -28,16 +28,8 @@ function sign(
     .sign(key.privateKey);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DomainError);
-    assert.equal(error.kind, "unauthenticated");
-    return error.message;
-  }
-  assert.fail("expected Unauthenticated");
-}
+const rejection = async (promise: Promise<unknown>): Promise<string> =>
+  (await expectDomainRejection(promise, "unauthenticated")).message;
 
 describe("access token verifier", () => {
   test("accepts a token signed by a published key and returns the caller", async () => {

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DomainError } from "../src/errors.ts";
 import { decodePageToken, encodePageToken, resolvePage, takePage } from "../src/paging.ts";
+import { expectDomainError } from "../src/testing.ts";
 
 const request = { pageSize: 0, pageToken: "", limit: 0, offset: 0 };
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof DomainError);
-    return error.field;
-  }
-  assert.fail("expected an error");
-};
+const fieldOf = (fn: () => unknown) => expectDomainError(fn, "invalid_argument").field;
 
 describe("page tokens", () => {
   test("round-trip a position", () => {

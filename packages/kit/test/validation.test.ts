@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DomainError } from "../src/errors.ts";
+import { expectDomainError } from "../src/testing.ts";
 import { isUuid, requireEmail, requireId, requireIds, requireText } from "../src/validation.ts";
 
-const violation = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof DomainError);
-    assert.equal(error.kind, "invalid_argument");
-    return error.message;
-  }
-  assert.fail("expected an InvalidArgument");
-};
+const violation = (fn: () => unknown) => expectDomainError(fn, "invalid_argument").message;
 
 describe("validation", () => {
   test("text is trimmed and bounded in bytes", () => {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { ConfigError } from "@skyros/kit/config";
-import { DomainError } from "@skyros/kit/errors";
+import { expectDomainError } from "@skyros/kit/testing";
 import { readOrderConfig } from "../src/config.ts";
 import {
   IDEMPOTENCY_KEY_REUSED,
@@ -17,18 +17,6 @@ import { ORDER_STATUSES, requireStatusFilter, TRANSITIONS, transitionFrom } from
 const productA = "0b7c6a52-95cd-4a77-a2a4-0d0a1f0e6a01";
 const productB = "0b7c6a52-95cd-4a77-a2a4-0d0a1f0e6a02";
 const productC = "0b7c6a52-95cd-4a77-a2a4-0d0a1f0e6a03";
-
-function throwsDomain(fn: () => unknown, kind: string, field?: string): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    if (field !== undefined) assert.equal(error.field, field);
-    return error;
-  }
-  assert.fail(`expected a ${kind} error`);
-}
 
 describe("order status", () => {
   test("the allowed transitions, each by its party", () => {
@@ -52,7 +40,7 @@ describe("order status", () => {
         if (status === transition.from) {
           assert.equal(act().to, transition.to);
         } else {
-          const error = throwsDomain(act, "failed_precondition");
+          const error = expectDomainError(act, "failed_precondition");
           assert.match(error.message, new RegExp(`is ${status}\\b`));
         }
       }
@@ -62,8 +50,8 @@ describe("order status", () => {
   test("the status filter accepts the public statuses only", () => {
     assert.equal(requireStatusFilter(""), undefined);
     assert.equal(requireStatusFilter("Shipped"), "shipped");
-    throwsDomain(() => requireStatusFilter("failed"), "invalid_argument", "status");
-    throwsDomain(() => requireStatusFilter("lost"), "invalid_argument", "status");
+    expectDomainError(() => requireStatusFilter("failed"), "invalid_argument", "status");
+    expectDomainError(() => requireStatusFilter("lost"), "invalid_argument", "status");
   });
 });
 
@@ -98,20 +86,20 @@ describe("order building", () => {
   });
 
   test("refuses bad input, naming the field", () => {
-    throwsDomain(() => validateOrderInput(request([])), "invalid_argument", "items");
+    expectDomainError(() => validateOrderInput(request([])), "invalid_argument", "items");
     const many = Array.from({ length: 51 }, () => ({ productId: productA, quantity: 1 }));
-    throwsDomain(() => validateOrderInput(request(many)), "invalid_argument", "items");
-    throwsDomain(
+    expectDomainError(() => validateOrderInput(request(many)), "invalid_argument", "items");
+    expectDomainError(
       () => validateOrderInput(request([{ productId: productA, quantity: 0 }])),
       "invalid_argument",
       "items[0].quantity",
     );
-    throwsDomain(
+    expectDomainError(
       () => validateOrderInput(request([{ productId: productA, quantity: -1 }])),
       "invalid_argument",
       "items[0].quantity",
     );
-    throwsDomain(
+    expectDomainError(
       () =>
         validateOrderInput(
           request([
@@ -122,7 +110,7 @@ describe("order building", () => {
       "invalid_argument",
       "items[1].productId",
     );
-    throwsDomain(
+    expectDomainError(
       () =>
         validateOrderInput(
           request([
@@ -133,13 +121,13 @@ describe("order building", () => {
       "invalid_argument",
       "items[1].quantity",
     );
-    throwsDomain(
+    expectDomainError(
       () =>
         validateOrderInput({ ...request([{ productId: productA, quantity: 1 }]), destinationAddress: " " }),
       "invalid_argument",
       "destinationAddress",
     );
-    throwsDomain(
+    expectDomainError(
       () =>
         validateOrderInput({
           ...request([{ productId: productA, quantity: 1 }]),
@@ -170,12 +158,12 @@ describe("order building", () => {
 
   test("an unknown product is NotFound naming it; two sellers are InvalidArgument", () => {
     const unknown = "0b7c6a52-95cd-4a77-a2a4-0d0a1f0e6aff";
-    const error = throwsDomain(
+    const error = expectDomainError(
       () => buildOrder(validateOrderInput(request([{ productId: unknown, quantity: 1 }])).items, products),
       "not_found",
     );
     assert.match(error.message, new RegExp(unknown));
-    throwsDomain(
+    expectDomainError(
       () =>
         buildOrder(
           validateOrderInput(
@@ -193,7 +181,7 @@ describe("order building", () => {
 
   test("a total that would overflow an int64 is refused", () => {
     const pricey = new Map([[productA, { id: productA, name: "Gem", price: 2n ** 62n, sellerId: "s1" }]]);
-    throwsDomain(
+    expectDomainError(
       () => buildOrder(validateOrderInput(request([{ productId: productA, quantity: 2 }])).items, pricey),
       "invalid_argument",
       "items",
@@ -221,12 +209,12 @@ describe("idempotency", () => {
     assert.equal(idempotencyKeyFrom(new Headers()), undefined);
     assert.equal(idempotencyKeyFrom(new Headers({ "idempotency-key": " abc-123 " })), "abc-123");
     assert.equal(idempotencyKeyFrom(new Headers({ "idempotency-key": "k".repeat(255) })), "k".repeat(255));
-    throwsDomain(
+    expectDomainError(
       () => idempotencyKeyFrom(new Headers({ "idempotency-key": "k".repeat(256) })),
       "invalid_argument",
       "Idempotency-Key",
     );
-    throwsDomain(
+    expectDomainError(
       () => idempotencyKeyFrom(new Headers({ "idempotency-key": "two words" })),
       "invalid_argument",
       "Idempotency-Key",
