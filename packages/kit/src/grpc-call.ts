@@ -14,6 +14,7 @@ import { permissionDenied, toPublicError, unauthenticated } from "./errors.ts";
 import { GrpcHandlerContext } from "./grpc-context.ts";
 import { encodeFrame, type Frame, FrameReader } from "./grpc-framing.ts";
 import { errorTrailers } from "./grpc-status.ts";
+import { firstValue, headersToRecord } from "./http2-headers.ts";
 import type { Logger } from "./logger.ts";
 import {
   REQUEST_ID_HEADER,
@@ -210,13 +211,13 @@ export class ServerCall extends GrpcHandlerContext {
     const headers =
       this.responseHeaderIfSet === undefined
         ? RESPONSE_HEADERS
-        : { ...toRecord(this.responseHeaderIfSet), ...RESPONSE_HEADERS };
+        : { ...headersToRecord(this.responseHeaderIfSet), ...RESPONSE_HEADERS };
     this.#stream.respond(headers, { waitForTrailers: true });
     this.#stream.once("wantTrailers", () => {
       const trailers =
         this.responseTrailerIfSet === undefined
           ? this.#trailers
-          : { ...toRecord(this.responseTrailerIfSet), ...this.#trailers };
+          : { ...headersToRecord(this.responseTrailerIfSet), ...this.#trailers };
       if (this.#writable()) this.#stream.sendTrailers(trailers);
     });
   }
@@ -240,7 +241,10 @@ export class ServerCall extends GrpcHandlerContext {
           this.#trailers = trailers;
           this.#stream.end();
         } else {
-          const extra = { ...toRecord(this.responseHeaderIfSet), ...toRecord(this.responseTrailerIfSet) };
+          const extra = {
+            ...headersToRecord(this.responseHeaderIfSet),
+            ...headersToRecord(this.responseTrailerIfSet),
+          };
           this.#stream.respond({ ...extra, ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
         }
       }
@@ -289,18 +293,6 @@ function decode(method: DescMethod, bytes: Uint8Array): unknown {
       Code.InvalidArgument,
     );
   }
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function toRecord(headers: Headers | undefined): Record<string, string> {
-  const record: Record<string, string> = {};
-  headers?.forEach((value, key) => {
-    record[key] = value;
-  });
-  return record;
 }
 
 function drainOrClose(stream: ServerHttp2Stream): Promise<void> {

@@ -9,6 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
 import { unpackDetails } from "./grpc-status.ts";
+import { firstValue } from "./http2-headers.ts";
 
 /** The code for a non-200 HTTP status from something that is not a gRPC server. */
 export function codeFromHttpStatus(status: number): Code {
@@ -47,24 +48,6 @@ export function codeFromRstCode(rstCode: number): Code {
   }
 }
 
-/** Response headers or trailers as Headers, without HTTP/2 pseudo-headers. */
-export function toHeaders(fields: IncomingHttpHeaders | undefined, into = new Headers()): Headers {
-  if (fields === undefined) return into;
-  for (const name in fields) {
-    if (name.charCodeAt(0) === 58 /* ":" */) continue;
-    const value = fields[name];
-    if (value === undefined) continue;
-    if (typeof value === "string") into.append(name, value);
-    else for (const item of value) into.append(name, item);
-  }
-  return into;
-}
-
-const header = (fields: IncomingHttpHeaders, name: string): string | undefined => {
-  const value = fields[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
 function percentDecode(message: string): string {
   try {
     return decodeURIComponent(message);
@@ -94,17 +77,17 @@ export function statusError(
   fields: IncomingHttpHeaders,
   metadata: () => Headers,
 ): ConnectError | null | undefined {
-  const status = header(fields, "grpc-status");
+  const status = firstValue(fields["grpc-status"]);
   if (status === undefined) return undefined;
   if (status === "0") return null;
   const code = Number.parseInt(status, 10);
   const known = Number.isInteger(code) && code > 0 && code <= Code.Unauthenticated;
   const error = new ConnectError(
-    percentDecode(header(fields, "grpc-message") ?? ""),
+    percentDecode(firstValue(fields["grpc-message"]) ?? ""),
     known ? (code as Code) : Code.Unknown,
     metadata(),
   );
-  error.details = detailsOf(header(fields, "grpc-status-details-bin"));
+  error.details = detailsOf(firstValue(fields["grpc-status-details-bin"]));
   // As Connect marks errors it parsed: a server relaying this error sends its
   // status and details, not the upstream's other headers.
   error.isWireError = true;

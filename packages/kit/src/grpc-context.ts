@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { type ContextValues, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import { toHeaders } from "./http2-headers.ts";
 
 /** The context of one call; the call itself extends it and drives the protected parts. */
 export class GrpcHandlerContext implements HandlerContext {
@@ -44,17 +45,8 @@ export class GrpcHandlerContext implements HandlerContext {
     this.deadline === undefined ? undefined : this.deadline - Date.now();
 
   get requestHeader(): Headers {
-    if (this.#requestHeader === undefined) {
-      const header = new Headers();
-      for (const key in this.incoming) {
-        // Pseudo-headers (:path, :authority, …) are HTTP/2's, not the caller's metadata.
-        if (key.startsWith(":")) continue;
-        const value = this.incoming[key];
-        if (Array.isArray(value)) for (const item of value) header.append(key, item);
-        else if (value !== undefined) header.append(key, value);
-      }
-      this.#requestHeader = header;
-    }
+    // Without the pseudo-headers (:path, :authority, …): they are HTTP/2's, not the caller's metadata.
+    this.#requestHeader ??= toHeaders(this.incoming);
     return this.#requestHeader;
   }
 

@@ -9,6 +9,7 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { type Code, ConnectError } from "@connectrpc/connect";
 import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
+import { headersToRecord } from "./http2-headers.ts";
 
 const TYPE_URL_PREFIX = "type.googleapis.com/";
 
@@ -66,10 +67,7 @@ export function decodeStatus(bytes: Uint8Array): ConnectError {
 
 /** The status trailers for `error`, with its details when it has any, and its metadata. */
 export function errorTrailers(error: ConnectError): Record<string, string> {
-  const trailers: Record<string, string> = {};
-  error.metadata.forEach((value, key) => {
-    trailers[key] = value;
-  });
+  const trailers = headersToRecord(error.metadata);
   trailers["grpc-status"] = String(error.code);
   trailers["grpc-message"] = encodeGrpcMessage(error.rawMessage);
   if (error.details.length > 0) {

@@ -9,8 +9,9 @@ import * as http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 import { type DescMethodUnary, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryResponse } from "@connectrpc/connect";
-import { codeFromHttpStatus, codeFromRstCode, statusError, toHeaders } from "./grpc-client-status.ts";
+import { codeFromHttpStatus, codeFromRstCode, statusError } from "./grpc-client-status.ts";
 import { type Frame, FrameReader } from "./grpc-framing.ts";
+import { toHeaders } from "./http2-headers.ts";
 
 const CALL = Symbol("call");
 /** The error of a call whose connection failed or went away. */
