@@ -34,7 +34,6 @@ async function serve(kind: Kind): Promise<number> {
       host: "127.0.0.1",
       port: 0,
       logger: testLogger("probe"),
-      serviceNames: [],
       routes: () => {},
       serviceCredential: "probe",
     });

@@ -33,8 +33,6 @@ export interface GrpcServerOptions {
   /** 0 picks a free port (tests). */
   readonly port: number;
   readonly logger: Logger;
-  /** Fully-qualified names of the services `routes` registers, for health. */
-  readonly serviceNames: readonly string[];
   /** Registers the handlers: `(router) => router.service(SomeService, handlers)`. */
   readonly routes: (router: GrpcRouter) => void;
   /** The credential that internal (unannotated) RPCs require. */
@@ -52,11 +50,14 @@ export interface GrpcServer {
 
 /** Starts a gRPC server; its health is NOT_SERVING until the caller sets it. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const health = createHealthStatus(options.serviceNames);
   const routes = new Map<string, Route>();
   const router = createRouter(routes);
-  registerHealthService(router, health);
   options.routes(router);
+  // Health reports on every service registered, by the name its routes carry.
+  const health = createHealthStatus([
+    ...new Set([...routes.values()].map((route) => route.method.parent.typeName)),
+  ]);
+  registerHealthService(router, health);
   const inFlight = new Set<ServerCall>();
   const dispatchOptions = {
     routes,

@@ -39,7 +39,6 @@ export async function serveService<T extends DescService>(
     port: config.port,
     logger,
     serviceCredential: config.serviceCredential,
-    serviceNames: [service.typeName],
     routes: (router) => router.service(service, handlers),
   });
   server.health.setAll(ServingStatus.SERVING);

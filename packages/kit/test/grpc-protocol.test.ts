@@ -50,7 +50,6 @@ before(async () => {
     port: 0,
     logger: testLogger("protocol-test"),
     serviceCredential: "protocol-test-credential",
-    serviceNames: [UserService.typeName],
     maxTimeoutMs: 5_000,
     routes: (router) =>
       router.service(UserService, {
@@ -234,7 +233,6 @@ test("close() lets an in-flight call finish, then refuses new ones", async () =>
     port: 0,
     logger: testLogger("protocol-test"),
     serviceCredential: "protocol-test-credential",
-    serviceNames: [UserService.typeName],
     routes: (router) =>
       router.service(UserService, {
         async register({ name }) {

@@ -33,7 +33,6 @@ before(async () => {
     port: 0,
     logger,
     serviceCredential: CREDENTIAL,
-    serviceNames: [UserService.typeName],
     routes: (router) =>
       router.service(UserService, {
         getMe() {

@@ -18,7 +18,6 @@ export async function startLibraryServer(): Promise<GrpcServer> {
     port: 0,
     logger: testLogger("library"),
     serviceCredential: TEST_SERVICE_CREDENTIAL,
-    serviceNames: [LibraryService.typeName],
     routes: (router) =>
       router.service(LibraryService, {
         getBook: ({ name }) => create(BookSchema, { id: name }),
