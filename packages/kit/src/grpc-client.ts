@@ -11,7 +11,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcHttp2Transport } from "./grpc-http2-transport.ts";
+import { createGrpcHttp2Transport, type GrpcHttp2Transport } from "./grpc-http2-transport.ts";
 
 export interface ServiceTransportOptions {
   /** e.g. http://127.0.0.1:4011 */
@@ -25,27 +25,14 @@ export interface ServiceTransportOptions {
 // Notices a dead peer while the connection is in use.
 const PING_INTERVAL_MS = 30_000;
 
-/** A gRPC transport to another service. */
-export function createServiceTransport(options: ServiceTransportOptions): Transport {
-  return createServiceConnection(options).transport;
-}
-
-/** A transport whose HTTP/2 connection its owner can close (at shutdown). */
-export interface ServiceConnection {
-  readonly transport: Transport;
-  /** Closes the connection; calls still in flight fail. */
-  close(): void;
-}
-
-/** Like createServiceTransport, with a handle to close the connection. */
-export function createServiceConnection(options: ServiceTransportOptions): ServiceConnection {
-  const transport = createGrpcHttp2Transport({
+/** A gRPC transport to another service, over one HTTP/2 connection its owner closes at shutdown. */
+export function createServiceTransport(options: ServiceTransportOptions): GrpcHttp2Transport {
+  return createGrpcHttp2Transport({
     baseUrl: options.baseUrl,
     defaultTimeoutMs: options.timeoutMs,
     credential: options.credential,
     pingIntervalMs: PING_INTERVAL_MS,
   });
-  return { transport, close: () => transport.close() };
 }
 
 /** A typed client of `service` over a transport from createServiceTransport. */

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createRegistry, type DescFile } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
-import { createServiceConnection } from "@skyros/kit/grpc-client";
+import { createServiceTransport } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
 import { withTokenCache } from "@skyros/kit/token-cache";
 import { createUserDirectory } from "@skyros/kit/user-directory";
@@ -44,13 +44,12 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const routes = buildRoutes(config.upstreams);
-  const connections = new Map(
+  const transports = new Map(
     config.upstreams.map((upstream) => [
       upstream.name,
-      createServiceConnection({ baseUrl: upstream.url, timeoutMs: config.callTimeoutMs }),
+      createServiceTransport({ baseUrl: upstream.url, timeoutMs: config.callTimeoutMs }),
     ]),
   );
-  const transports = new Map([...connections].map(([name, connection]) => [name, connection.transport]));
   const transportOf = (name: string): Transport => {
     const transport = transports.get(name);
     if (transport === undefined) throw new Error(`no upstream named ${name}`);
@@ -111,7 +110,7 @@ export async function startGateway(
     async close() {
       await app.close();
       authLimits.close();
-      for (const connection of connections.values()) connection.close();
+      for (const transport of transports.values()) transport.close();
     },
   };
 }

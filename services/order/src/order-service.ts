@@ -6,7 +6,7 @@
 import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { createDatabase } from "@skyros/kit/database";
-import { createServiceClient, createServiceConnection } from "@skyros/kit/grpc-client";
+import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
 import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
 import { createCachedUserDirectory } from "@skyros/kit/user-directory";
@@ -38,12 +38,12 @@ export async function startOrderService(
     applicationName: "skyros-order",
     settings: { synchronous_commit: "off" },
   });
-  const productConnection = createServiceConnection({
+  const productTransport = createServiceTransport({
     baseUrl: config.productServiceUrl,
     timeoutMs: config.callTimeoutMs,
     credential: config.serviceCredential,
   });
-  const products = createServiceClient(ProductService, productConnection.transport);
+  const products = createServiceClient(ProductService, productTransport);
   const ctx: OrderContext = {
     store: createOrderStore(sql, relaxed),
     stock: createStockService(products, logger),
@@ -63,7 +63,7 @@ export async function startOrderService(
     async close() {
       await server.close();
       await recovery.stop();
-      productConnection.close();
+      productTransport.close();
       await Promise.all([sql.end({ timeout: 5 }), relaxed.end({ timeout: 5 })]);
     },
   };
