@@ -27,10 +27,9 @@ function openApiPath(route: Route): string {
   const { template } = route;
   const parts: string[] = [];
   let index = 0;
-  for (const variable of template.variables) {
+  for (const { variable, chain } of route.pathBindings) {
     for (; index < variable.start; index++) parts.push(literalOf(route, index));
-    const binding = route.pathBindings.find((candidate) => candidate.fieldPath === variable.fieldPath);
-    parts.push(`{${binding ? jsonPathOf(binding.chain) : variable.fieldPath}}`);
+    parts.push(`{${jsonPathOf(chain)}}`);
     index = variable.end;
   }
   for (; index < template.segments.length; index++) parts.push(literalOf(route, index));
@@ -97,9 +96,8 @@ function operation(route: Route, schemas: SchemaCollector, describe: Description
       schema: schemas.value(field),
     };
     const notes = [describe(field)];
-    const variable = route.template.variables.find((candidate) => candidate.fieldPath === binding.fieldPath);
-    const pattern = variable && route.template.segments.slice(variable.start, variable.end);
-    if (pattern && (pattern.length > 1 || pattern[0]?.kind !== "*")) {
+    const pattern = route.template.segments.slice(binding.variable.start, binding.variable.end);
+    if (pattern.length > 1 || pattern[0]?.kind !== "*") {
       notes.push(`Matches ${pattern.map((s) => (s.kind === "literal" ? s.value : s.kind)).join("/")}.`);
     }
     const description = notes.filter((note) => note !== undefined).join("\n\n");

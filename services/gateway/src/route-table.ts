@@ -9,7 +9,7 @@ import { http } from "@skyros/contracts/google/api/annotations_pb.js";
 import type { HttpRule } from "@skyros/contracts/google/api/http_pb.js";
 import { auth } from "@skyros/contracts/skyros/api/v1/auth_pb.js";
 import { jsonPathOf, resolveFieldPath } from "./field-paths.ts";
-import { type PathTemplate, parsePathTemplate } from "./path-template.ts";
+import { type PathTemplate, parsePathTemplate, type Variable } from "./path-template.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -23,6 +23,8 @@ export interface AuthRule {
 export interface PathBinding {
   readonly fieldPath: string;
   readonly chain: readonly DescField[];
+  /** Where the variable sits in the template. */
+  readonly variable: Variable;
 }
 
 /** One REST route: an HTTP method and path template bound to one unary RPC. */
@@ -99,7 +101,7 @@ function routeOf(upstream: string, method: DescMethod, rule: HttpRule, bindingIn
     if (last.fieldKind !== "scalar" && last.fieldKind !== "enum") {
       throw new RouteError(`${where}: path variable ${variable.fieldPath} must be a singular scalar field`);
     }
-    return { fieldPath: variable.fieldPath, chain };
+    return { fieldPath: variable.fieldPath, chain, variable };
   });
   const body =
     rule.body === "" ? undefined : rule.body === "*" ? "*" : topLevelField(method, rule.body, "body");
