@@ -55,7 +55,6 @@ export async function startOrderService(
   const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx));
   const recovery = startRecovery(ctx, {
     intervalMs: config.recoveryIntervalMs,
-    stepTimeoutMs: config.stockStepTimeoutMs,
     reservationGiveUpMs: config.reservationGiveUpMs,
   });
   return {

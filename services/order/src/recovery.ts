@@ -13,8 +13,6 @@ import type { UnfinishedOrder } from "./store.ts";
 
 export interface RecoveryOptions {
   readonly intervalMs: number;
-  /** How long one attempt keeps an order claimed. */
-  readonly stepTimeoutMs: number;
   readonly reservationGiveUpMs: number;
   /** Orders claimed per pass. */
   readonly batchSize?: number;
@@ -44,7 +42,7 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
       // so the stock is released before the order counts as failed (a release
       // before any reservation leaves a tombstone, so a late reservation cannot
       // take stock either).
-      if (await store.giveUp(order.id, options.stepTimeoutMs)) {
+      if (await store.giveUp(order.id, ctx.stockStepTimeoutMs)) {
         logger.warn({ orderId: order.id }, "reservation never confirmed; order given up");
         await releaseStock(ctx, order.id);
       }
@@ -62,7 +60,8 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
 
   const runOnce = async () => {
     for (;;) {
-      const claimed = await store.claimUnfinished(batchSize, options.stepTimeoutMs);
+      // A claimed order is leased for one stock step's time.
+      const claimed = await store.claimUnfinished(batchSize, ctx.stockStepTimeoutMs);
       if (claimed.length > 0) logger.info({ orders: claimed.length }, "recovering unfinished stock steps");
       await Promise.all(claimed.map(finish));
       if (claimed.length < batchSize) break;

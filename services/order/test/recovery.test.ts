@@ -71,7 +71,7 @@ function scriptedStock(): ScriptedStock {
   return stock;
 }
 
-const context = (stock: StockService): OrderContext => ({
+const context = (stock: StockService, stockStepTimeoutMs = 0): OrderContext => ({
   store,
   stock,
   users: {
@@ -83,7 +83,7 @@ const context = (stock: StockService): OrderContext => ({
   } satisfies UserDirectory,
   logger: testLogger("order"),
   idempotencyKeyTtlSeconds: 60,
-  stockStepTimeoutMs: 0,
+  stockStepTimeoutMs,
 });
 
 const newOrder = (): NewOrder => ({
@@ -110,7 +110,7 @@ const stateOf = async (id: string) => {
   return `${order?.status}/${order?.stock}`;
 };
 
-const options = { intervalMs: 60_000, stepTimeoutMs: 0, reservationGiveUpMs: 60_000 };
+const options = { intervalMs: 60_000, reservationGiveUpMs: 60_000 };
 
 describe("recovery", () => {
   test("a reserving order is reserved again: held, or failed with nothing held", async () => {
@@ -238,9 +238,9 @@ describe("recovery", () => {
   test("two loops side by side never work on one order at once", async () => {
     const stock = scriptedStock();
     const orders = await Promise.all(Array.from({ length: 30 }, () => insert()));
-    const ctx = context(stock);
-    const leased = { ...options, stepTimeoutMs: 60_000 };
-    await Promise.all([startRecovery(ctx, leased).stop(), startRecovery(ctx, leased).stop()]);
+    // Claims leased for a minute: the other loop skips them.
+    const ctx = context(stock, 60_000);
+    await Promise.all([startRecovery(ctx, options).stop(), startRecovery(ctx, options).stop()]);
     for (const order of orders) {
       assert.equal(stock.calls.filter((call) => call === `reserve ${order.id}`).length, 1);
       assert.equal(await stateOf(order.id), "pending/held");
