@@ -6,18 +6,13 @@
 import { join } from "node:path";
 import { envOptionalUrl, envPort, envString, loadConfigOrExit } from "@skyros/kit/config";
 import { startEmbeddedPostgres } from "@skyros/kit/embedded-postgres";
-import { startSystem } from "./system.ts";
+import { portsFromEnv, startSystem } from "./system.ts";
 
 const config = loadConfigOrExit((env) => ({
   adminUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
   dataDir: envString(env, "SKYROS_DATA_DIR", ".skyros"),
   postgresPort: envPort(env, "SKYROS_PG_PORT", 55432),
-  ports: {
-    user: envPort(env, "USER_GRPC_PORT", 4011),
-    product: envPort(env, "PRODUCT_GRPC_PORT", 4022),
-    order: envPort(env, "ORDER_GRPC_PORT", 4033),
-    gateway: envPort(env, "GATEWAY_HTTP_PORT", 4000),
-  },
+  ports: portsFromEnv(env),
 }));
 
 const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);

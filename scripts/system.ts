@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import { type Env, envPort } from "@skyros/kit/config";
 import { dropServiceDatabase, ensureServiceDatabase } from "@skyros/kit/provisioning";
 
 const root = join(import.meta.dirname, "..");
@@ -34,6 +35,17 @@ const SERVICES: readonly ServiceSpec[] = [
   { name: "order", prefix: "ORDER", database: "orders", defaultPort: 4033 },
   { name: "gateway", prefix: "GATEWAY", defaultPort: 4000 },
 ];
+
+/** The variable that sets a service's port: GATEWAY_HTTP_PORT, else <PREFIX>_GRPC_PORT. */
+const portVariable = (spec: ServiceSpec) =>
+  spec.name === "gateway" ? "GATEWAY_HTTP_PORT" : `${spec.prefix}_GRPC_PORT`;
+
+/** Every service's port as the environment sets it, or its default. */
+export function portsFromEnv(env: Env): Record<ServiceName, number> {
+  return Object.fromEntries(
+    SERVICES.map((spec) => [spec.name, envPort(env, portVariable(spec), spec.defaultPort)]),
+  ) as Record<ServiceName, number>;
+}
 
 const entryOf = (name: ServiceName) => join(root, "services", name, "src", "main.ts");
 
@@ -105,9 +117,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     SKYROS_SERVICE_CREDENTIAL: serviceCredential,
   };
   for (const spec of SERVICES) {
-    env[spec.name === "gateway" ? "GATEWAY_HTTP_PORT" : `${spec.prefix}_GRPC_PORT`] = String(
-      ports[spec.name],
-    );
+    env[portVariable(spec)] = String(ports[spec.name]);
     if (spec.name !== "gateway") env[`${spec.prefix}_SERVICE_URL`] = `http://127.0.0.1:${ports[spec.name]}`;
     const url = databaseUrls[spec.name];
     if (url !== undefined) env[`${spec.prefix}_DATABASE_URL`] = url;
