@@ -11,12 +11,18 @@
  * | BENCH_USERS, BENCH_SELLERS | 1000, users/20 | seeded users, of whom sellers |
  * | BENCH_PRODUCTS | 10000 | seeded products |
  * | BENCH_REGISTERED_USERS | sellers + 200 | users registered through the API (the rest by SQL) |
+ * | BENCH_SCENARIOS | a,b,c,d | which scenario groups run (c includes its half-rate runs) |
  * | BENCH_PROFILE | false | V8 CPU profiles of every process in bench/results/profiles |
  * | SKYROS_DATABASE_URL | embedded | superuser URL of the PostgreSQL server to use |
  *
  * Quick check: BENCH_DURATION_SECONDS=3 BENCH_USERS=100 BENCH_PRODUCTS=1000 npm run bench
+ * Profile product reads only: BENCH_SCENARIOS=a BENCH_PROFILE=true npm run bench
  */
-import { type Env, envBool, envInt, envOptionalUrl } from "@skyros/kit/config";
+import { ConfigError, type Env, envBool, envInt, envList, envOptionalUrl } from "@skyros/kit/config";
+
+/** The scenario groups: product by id, search, create order, the mix. */
+export const SCENARIO_GROUPS = ["a", "b", "c", "d"] as const;
+export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 
 export interface BenchConfig {
   /** Length of each measured scenario. */
@@ -35,6 +41,8 @@ export interface BenchConfig {
   readonly products: number;
   /** How many users are registered through the API (the rest are inserted with SQL). */
   readonly registeredUsers: number;
+  /** The scenario groups to run, in their fixed order. */
+  readonly scenarios: ReadonlySet<ScenarioGroup>;
   /** Run the services with the V8 CPU profiler. */
   readonly profile: boolean;
   /** A PostgreSQL superuser URL; unset: an embedded server in a temporary folder. */
@@ -63,7 +71,18 @@ export function readBenchConfig(env: Env): BenchConfig {
       sellers + 1,
       users,
     ),
+    scenarios: readScenarioGroups(env),
     profile: envBool(env, "BENCH_PROFILE", false),
     databaseUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
   };
+}
+
+function readScenarioGroups(env: Env): ReadonlySet<ScenarioGroup> {
+  const listed = envList(env, "BENCH_SCENARIOS", SCENARIO_GROUPS).map((item) => item.toLowerCase());
+  const unknown = listed.filter((item) => !(SCENARIO_GROUPS as readonly string[]).includes(item));
+  if (unknown.length > 0 || listed.length === 0)
+    throw new ConfigError(
+      `BENCH_SCENARIOS must list some of ${SCENARIO_GROUPS.join(",")}, got "${env.BENCH_SCENARIOS ?? ""}"`,
+    );
+  return new Set(listed as ScenarioGroup[]);
 }

@@ -7,7 +7,7 @@
 import type { RequestStep } from "autocannon";
 import type { RunningSystem, ServiceName } from "../scripts/system.ts";
 import type { Catalog } from "./catalog.ts";
-import type { BenchConfig } from "./config.ts";
+import type { BenchConfig, ScenarioGroup } from "./config.ts";
 import { type CpuTarget, processTarget, processTreeTarget } from "./cpu.ts";
 import { type GrpcLoadOptions, runGrpcProductLoad, runRawGrpcProductLoad } from "./grpc-direct.ts";
 import { runHttpLoad } from "./http-load.ts";
@@ -123,6 +123,7 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     log(`stock invariant after ${after}: ${report.holds ? "holds" : "BROKEN"}`);
   };
 
+  const runs = (group: ScenarioGroup) => config.scenarios.has(group);
   const rest = has("gateway", "user", "product");
   const reads: Scenario[] = [
     {
@@ -156,8 +157,8 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
       },
     );
   }
-  await runGroup(reads);
-  if (rest) {
+  if (runs("a")) await runGroup(reads);
+  if (rest && runs("b")) {
     await runGroup([
       {
         name: "b-search",
@@ -186,35 +187,39 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
       load: http(system.gatewayUrl, createOrderSteps(catalog, buyers)),
     });
   }
-  const [, peak] = await runGroup(orders);
-  if (!orderSystem || peak === undefined) return { results, invariant };
-  await checkInvariant("c-create-order");
-  const rate = Math.max(1, Math.round(peak.requestsPerSecond / 2));
-  await runGroup([
-    {
-      name: "c-create-order-half-rate",
-      description: `${DESCRIBE.c}, at half of the peak rate, steady (requests due at even intervals)`,
-      targetRate: rate,
-      targets: onSystem,
-      load: (seconds) =>
-        runPacedHttpLoad({
-          url: system.gatewayUrl,
-          rate,
-          durationSeconds: seconds,
-          connections: config.connections,
-          next: () => createOrderRequest(catalog, buyers, { headers: {} }),
-        }),
-    },
-  ]);
-  await runGroup([
-    {
-      name: "c-create-order-half-rate-bursts",
-      description: `${DESCRIBE.c}, at half of the peak rate with autocannon's overallRate (each second's quota sent at once)`,
-      targetRate: rate,
-      targets: onSystem,
-      load: http(system.gatewayUrl, createOrderSteps(catalog, buyers), rate),
-    },
-  ]);
+  const orderScenarios = async () => {
+    const [, peak] = await runGroup(orders);
+    if (!orderSystem || peak === undefined) return;
+    await checkInvariant("c-create-order");
+    const rate = Math.max(1, Math.round(peak.requestsPerSecond / 2));
+    await runGroup([
+      {
+        name: "c-create-order-half-rate",
+        description: `${DESCRIBE.c}, at half of the peak rate, steady (requests due at even intervals)`,
+        targetRate: rate,
+        targets: onSystem,
+        load: (seconds) =>
+          runPacedHttpLoad({
+            url: system.gatewayUrl,
+            rate,
+            durationSeconds: seconds,
+            connections: config.connections,
+            next: () => createOrderRequest(catalog, buyers, { headers: {} }),
+          }),
+      },
+    ]);
+    await runGroup([
+      {
+        name: "c-create-order-half-rate-bursts",
+        description: `${DESCRIBE.c}, at half of the peak rate with autocannon's overallRate (each second's quota sent at once)`,
+        targetRate: rate,
+        targets: onSystem,
+        load: http(system.gatewayUrl, createOrderSteps(catalog, buyers), rate),
+      },
+    ]);
+  };
+  if (runs("c")) await orderScenarios();
+  if (!rest || !runs("d")) return { results, invariant };
   await runGroup([
     {
       name: "d-mixed-90-10",
