@@ -8,6 +8,7 @@ import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { GatewayConfig } from "./config.ts";
+import type { CounterStore } from "./counter-store.ts";
 import { GatewayError } from "./error-body.ts";
 import { createRateLimiter } from "./rate-limiter.ts";
 import type { Route } from "./route-table.ts";
@@ -17,11 +18,12 @@ const LOGIN: DescMethod = UserService.method.login;
 const SIGN_IN_METHODS = new Set<DescMethod>([LOGIN, UserService.method.register]);
 
 export interface AuthLimits {
-  /** Throws a 429 when the request must wait; call before calling the service. */
-  admit(route: Route, request: Message, clientAddress: string): void;
+  /** Whether the route's calls are limited at all (most are not, and skip the store). */
+  appliesTo(route: Route): boolean;
+  /** Rejects with a 429 when the request must wait; call before calling the service. */
+  admit(route: Route, request: Message, clientAddress: string): Promise<void>;
   /** Records the outcome of a call that `admit` let through. */
-  record(route: Route, request: Message, error: unknown): void;
-  close(): void;
+  record(route: Route, request: Message, error: unknown): Promise<void>;
 }
 
 const tooMany = (what: string, seconds: number) =>
@@ -34,30 +36,28 @@ const emailOf = (request: Message) => {
   return typeof email === "string" ? email.trim().toLowerCase() : "";
 };
 
-/** The sign-in limits of a configuration. */
+/** The sign-in limits of a configuration, counted in `store`. */
 export function createAuthLimits(
   config: Pick<GatewayConfig, "failedLoginLimit" | "authPerAddressLimit">,
+  store: CounterStore,
 ): AuthLimits {
-  const failedLogins = createRateLimiter(config.failedLoginLimit);
-  const perAddress = createRateLimiter(config.authPerAddressLimit);
+  const failedLogins = createRateLimiter("failed-login", config.failedLoginLimit, store);
+  const perAddress = createRateLimiter("sign-in", config.authPerAddressLimit, store);
   return {
-    admit(route, request, clientAddress) {
+    appliesTo: (route) => SIGN_IN_METHODS.has(route.method),
+    async admit(route, request, clientAddress) {
       if (!SIGN_IN_METHODS.has(route.method)) return;
-      const addressWait = perAddress.take(clientAddress);
+      const addressWait = await perAddress.take(clientAddress);
       if (addressWait > 0) throw tooMany("sign-in attempts from this address", addressWait);
       if (route.method === LOGIN) {
-        const emailWait = failedLogins.blockedFor(emailOf(request));
+        const emailWait = await failedLogins.blockedFor(emailOf(request));
         if (emailWait > 0) throw tooMany("failed logins for this account", emailWait);
       }
     },
-    record(route, request, error) {
+    async record(route, request, error) {
       if (route.method !== LOGIN) return;
       if (error instanceof ConnectError && error.code === Code.Unauthenticated)
-        failedLogins.hit(emailOf(request));
-    },
-    close() {
-      failedLogins.close();
-      perAddress.close();
+        await failedLogins.hit(emailOf(request));
     },
   };
 }

@@ -12,6 +12,7 @@ import {
   envBool,
   envInt,
   envList,
+  envOptionalUrl,
   envPort,
   envString,
   envUrl,
@@ -50,6 +51,10 @@ export interface GatewayConfig {
   readonly authPerAddressLimit: RateLimit;
   /** Every request per client address (off by default). */
   readonly generalPerAddressLimit: RateLimit;
+  /** Redis shared by every replica for the rate limits' counts; unset: each replica's memory. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of the gateway's keys in that Redis, so that deployments can share one. */
+  readonly redisKeyPrefix: string;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
   readonly trustProxy: boolean;
   readonly logLevel: string;
@@ -109,6 +114,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     failedLoginLimit: limit(env, "GATEWAY_RATE_LIMIT_FAILED_LOGIN", 10, 15 * 60_000),
     authPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_AUTH", 300, 60_000),
     generalPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_GENERAL", 0, 60_000),
+    redisUrl: envOptionalUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
+    redisKeyPrefix: envString(env, "REDIS_KEY_PREFIX", "skyros:"),
     trustProxy: envBool(env, "GATEWAY_TRUST_PROXY", false),
     logLevel,
   };

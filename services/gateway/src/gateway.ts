@@ -17,6 +17,7 @@ import type { GatewayConfig } from "./config.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { CONTRACT_DESCRIPTORS } from "./proto-comments.ts";
+import { openRateLimitStore } from "./rate-limit-store.ts";
 import { createReadinessCheck } from "./readiness.ts";
 import { buildRoutes } from "./route-table.ts";
 import { buildServer } from "./server.ts";
@@ -71,20 +72,25 @@ export async function startGateway(
   const files = new Set<DescFile>(
     config.upstreams.flatMap((upstream) => upstream.services.map((service) => service.file)),
   );
-  const authLimits = createAuthLimits(config);
+  const limits = openRateLimitStore(config, logger);
   const openApi = buildOpenApi(routes, {
     title: TITLE,
     version: "v1",
     description: "The public REST/JSON API of skyros, generated from its Protobuf contracts.",
     descriptorSets: options.descriptorSets ?? [CONTRACT_DESCRIPTORS],
   });
+  const closeConnections = async () => {
+    await limits.close();
+    for (const transport of transports.values()) transport.close();
+  };
   const app = await buildServer({
     config,
     logger,
     routes,
     transportOf,
     verifier,
-    authLimits,
+    authLimits: createAuthLimits(config, limits.store),
+    limitStore: limits.store,
     registry: createRegistry(...files),
     metrics: createGatewayMetrics(),
     checkReadiness: createReadinessCheck(
@@ -101,16 +107,23 @@ export async function startGateway(
     openApiJson: JSON.stringify(openApi),
     title: TITLE,
   });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await limits.connected;
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // A port in use, say: a caller that goes on must not keep our connections open.
+    await app.close();
+    await closeConnections();
+    throw error;
+  }
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ port, routes: routes.length }, "gateway serving");
+  logger.info({ port, routes: routes.length, rateLimitStore: limits.kind }, "gateway serving");
   return {
     port,
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close();
-      authLimits.close();
-      for (const transport of transports.values()) transport.close();
+      await closeConnections();
     },
   };
 }

@@ -1,71 +1,38 @@
 /**
- * Fixed-window counters kept in this process's memory. With several gateway
- * replicas each counts on its own, so a limit holds per replica: a shared
- * store is needed to enforce it across replicas.
+ * Fixed-window rate limits over a counter store: at most `max` hits per
+ * subject per window. Where the counts live (this replica's memory, or Redis
+ * shared by every replica) is the store's business.
  */
 import type { RateLimit } from "./config.ts";
+import type { CounterStore } from "./counter-store.ts";
 
 export interface RateLimiter {
-  /** Seconds until `key` may try again, or 0 when it is under its limit (nothing is counted). */
-  blockedFor(key: string): number;
-  /** Counts one hit for `key`. */
-  hit(key: string): void;
-  /** Counts one hit, and says how long `key` must wait if this hit went over the limit. */
-  take(key: string): number;
-  /** Stops the sweeping of expired windows. */
-  close(): void;
+  /** Seconds until `subject` may try again, or 0 when it is under its limit (nothing is counted). */
+  blockedFor(subject: string): Promise<number>;
+  /** Counts one hit for `subject`. */
+  hit(subject: string): Promise<void>;
+  /** Counts one hit, and says how long `subject` must wait if this hit went over the limit. */
+  take(subject: string): Promise<number>;
 }
 
-interface Window {
-  count: number;
-  resetAt: number;
-}
+const secondsToWait = (resetInMs: number) => Math.max(1, Math.ceil(resetInMs / 1000));
 
-/** A limiter allowing `limit.max` hits per key per window; max 0 allows everything. */
-export function createRateLimiter(limit: RateLimit, now: () => number = Date.now): RateLimiter {
-  const windows = new Map<string, Window>();
-  // Expired windows are dropped regularly, so memory follows the active keys only.
-  const sweep = setInterval(
-    () => {
-      const time = now();
-      for (const [key, window] of windows) if (window.resetAt <= time) windows.delete(key);
-    },
-    Math.min(limit.windowMs, 60_000),
-  );
-  sweep.unref();
-
-  const current = (key: string): Window | undefined => {
-    const window = windows.get(key);
-    if (window === undefined || window.resetAt > now()) return window;
-    windows.delete(key);
-    return undefined;
-  };
-  const waitOf = (window: Window) => Math.max(1, Math.ceil((window.resetAt - now()) / 1000));
-  const hit = (key: string): Window => {
-    const window = current(key);
-    if (window !== undefined) {
-      window.count += 1;
-      return window;
-    }
-    const created = { count: 1, resetAt: now() + limit.windowMs };
-    windows.set(key, created);
-    return created;
-  };
-
+/** The limit named `name` (its counters' namespace in the store); max 0 allows everything. */
+export function createRateLimiter(name: string, limit: RateLimit, store: CounterStore): RateLimiter {
+  if (limit.max === 0) {
+    return { blockedFor: async () => 0, hit: async () => {}, take: async () => 0 };
+  }
   return {
-    blockedFor(key) {
-      if (limit.max === 0) return 0;
-      const window = current(key);
-      return window !== undefined && window.count >= limit.max ? waitOf(window) : 0;
+    async blockedFor(subject) {
+      const { count, resetInMs } = await store.peek(name, subject);
+      return count >= limit.max ? secondsToWait(resetInMs) : 0;
     },
-    hit(key) {
-      if (limit.max > 0) hit(key);
+    async hit(subject) {
+      await store.increment(name, subject, limit.windowMs);
     },
-    take(key) {
-      if (limit.max === 0) return 0;
-      const window = hit(key);
-      return window.count > limit.max ? waitOf(window) : 0;
+    async take(subject) {
+      const { count, resetInMs } = await store.increment(name, subject, limit.windowMs);
+      return count > limit.max ? secondsToWait(resetInMs) : 0;
     },
-    close: () => clearInterval(sweep),
   };
 }

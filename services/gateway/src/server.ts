@@ -12,6 +12,7 @@ import type { Logger } from "@skyros/kit/logger";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { GatewayConfig } from "./config.ts";
+import type { CounterStore } from "./counter-store.ts";
 import { registerDocs } from "./docs.ts";
 import {
   GatewayError,
@@ -22,6 +23,7 @@ import {
 } from "./error-body.ts";
 import { httpStatusFromCode } from "./http-status.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import { fastifyLimitStore } from "./rate-limit-store.ts";
 import type { Readiness } from "./readiness.ts";
 import { pathOf } from "./router.ts";
 import { SECURITY_HEADERS } from "./security-headers.ts";
@@ -38,6 +40,8 @@ export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** Where the general limit counts (the sign-in limits count there too). */
+  readonly limitStore: CounterStore;
   readonly checkReadiness: () => Promise<Readiness>;
   /** The OpenAPI document, serialized once. */
   readonly openApiJson: string;
@@ -104,6 +108,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(rateLimit, {
       max: config.generalPerAddressLimit.max,
       timeWindow: config.generalPerAddressLimit.windowMs,
+      store: fastifyLimitStore(deps.limitStore, "general"),
       allowList: (request) => UNLIMITED_PATHS.has(pathOf(request.url)),
       errorResponseBuilder: (_request, context) =>
         new GatewayError(

@@ -50,7 +50,8 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
   ) => {
     await checkAuthorization(route.auth, headerOf(request, "authorization"));
     const input = decodeRequest(route, bindings, request.query as QueryValues, request.body);
-    deps.authLimits.admit(route, input, request.ip);
+    const limited = deps.authLimits.appliesTo(route);
+    if (limited) await deps.authLimits.admit(route, input, request.ip);
     const metadata = new Headers();
     for (const name of FORWARDED_HEADERS) {
       const value = headerOf(request, name);
@@ -61,10 +62,10 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
     try {
       response = await transport.unary(route.method, undefined, undefined, metadata, input);
     } catch (error) {
-      deps.authLimits.record(route, input, error);
+      if (limited) await deps.authLimits.record(route, input, error);
       throw error;
     }
-    deps.authLimits.record(route, input, undefined);
+    if (limited) await deps.authLimits.record(route, input, undefined);
     reply.type("application/json; charset=utf-8").send(encodeResponse(route, response.message));
   };
 

@@ -8,6 +8,7 @@ import {
   UserService,
 } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createAuthLimits } from "../src/auth-limits.ts";
+import { createMemoryCounterStore } from "../src/counter-store.ts";
 import { buildRoutes, type Route } from "../src/route-table.ts";
 
 const routes = buildRoutes([{ name: "user", services: [UserService] }]);
@@ -17,44 +18,53 @@ const register = routeOf("Register");
 const me = routeOf("GetMe");
 const wrongPassword = new ConnectError("wrong email or password", Code.Unauthenticated);
 
-test("failed logins per email: only failures count, and the limit is per address", () => {
-  const limits = createAuthLimits({
-    failedLoginLimit: { max: 2, windowMs: 60_000 },
-    authPerAddressLimit: { max: 100, windowMs: 60_000 },
-  });
+test("failed logins per email: only failures count, and the limit is per address", async () => {
+  const store = createMemoryCounterStore();
+  const limits = createAuthLimits(
+    {
+      failedLoginLimit: { max: 2, windowMs: 60_000 },
+      authPerAddressLimit: { max: 100, windowMs: 60_000 },
+    },
+    store,
+  );
   const request = create(LoginRequestSchema, { email: " Ada@Example.com ", password: "x" });
   for (let i = 0; i < 5; i++) {
-    limits.admit(login, request, "10.0.0.1");
-    limits.record(login, request, undefined);
+    await limits.admit(login, request, "10.0.0.1");
+    await limits.record(login, request, undefined);
   }
   for (let i = 0; i < 2; i++) {
-    limits.admit(login, request, "10.0.0.1");
-    limits.record(login, request, wrongPassword);
+    await limits.admit(login, request, "10.0.0.1");
+    await limits.record(login, request, wrongPassword);
   }
   const sameEmail = create(LoginRequestSchema, { email: "ada@example.com", password: "right" });
-  assert.throws(() => limits.admit(login, sameEmail, "10.0.0.2"), {
+  await assert.rejects(() => limits.admit(login, sameEmail, "10.0.0.2"), {
     code: Code.ResourceExhausted,
     httpStatus: 429,
     message: "too many failed logins for this account; try again in 60 s",
     headers: { "retry-after": "60" },
   });
-  limits.admit(login, create(LoginRequestSchema, { email: "bob@example.com" }), "10.0.0.1");
-  limits.close();
+  await limits.admit(login, create(LoginRequestSchema, { email: "bob@example.com" }), "10.0.0.1");
+  await store.close();
 });
 
-test("login and register per address; other routes are not limited", () => {
-  const limits = createAuthLimits({
-    failedLoginLimit: { max: 10, windowMs: 60_000 },
-    authPerAddressLimit: { max: 3, windowMs: 60_000 },
-  });
-  limits.admit(login, create(LoginRequestSchema, { email: "a@b.co" }), "10.0.0.1");
-  limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.1");
-  limits.admit(login, create(LoginRequestSchema, { email: "c@d.co" }), "10.0.0.1");
-  assert.throws(() => limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.1"), {
+test("login and register per address; other routes are not limited", async () => {
+  const store = createMemoryCounterStore();
+  const limits = createAuthLimits(
+    {
+      failedLoginLimit: { max: 10, windowMs: 60_000 },
+      authPerAddressLimit: { max: 3, windowMs: 60_000 },
+    },
+    store,
+  );
+  await limits.admit(login, create(LoginRequestSchema, { email: "a@b.co" }), "10.0.0.1");
+  await limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.1");
+  await limits.admit(login, create(LoginRequestSchema, { email: "c@d.co" }), "10.0.0.1");
+  await assert.rejects(() => limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.1"), {
     httpStatus: 429,
     message: "too many sign-in attempts from this address; try again in 60 s",
   });
-  limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.2");
-  for (let i = 0; i < 10; i++) limits.admit(me, create(LoginRequestSchema, {}), "10.0.0.1");
-  limits.close();
+  await limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.2");
+  assert.equal(limits.appliesTo(me), false);
+  for (let i = 0; i < 10; i++) await limits.admit(me, create(LoginRequestSchema, {}), "10.0.0.1");
+  await store.close();
 });

@@ -1,38 +1,53 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createMemoryCounterStore } from "../src/counter-store.ts";
 import { createRateLimiter } from "../src/rate-limiter.ts";
 
-test("a key may take `max` hits per window, then waits until the window ends", () => {
+test("a subject may take `max` hits per window, then waits until the window ends", async () => {
   let now = 1_000_000;
-  const limiter = createRateLimiter({ max: 2, windowMs: 60_000 }, () => now);
-  assert.equal(limiter.take("a"), 0);
-  assert.equal(limiter.take("a"), 0);
-  assert.equal(limiter.take("a"), 60);
-  assert.equal(limiter.take("b"), 0, "keys are counted apart");
+  const store = createMemoryCounterStore({ now: () => now });
+  const limiter = createRateLimiter("test", { max: 2, windowMs: 60_000 }, store);
+  assert.equal(await limiter.take("a"), 0);
+  assert.equal(await limiter.take("a"), 0);
+  assert.equal(await limiter.take("a"), 60);
+  assert.equal(await limiter.take("b"), 0, "subjects are counted apart");
   now += 30_500;
-  assert.equal(limiter.take("a"), 30);
+  assert.equal(await limiter.take("a"), 30);
   now += 30_000;
-  assert.equal(limiter.take("a"), 0, "a new window starts");
-  limiter.close();
+  assert.equal(await limiter.take("a"), 0, "a new window starts");
+  await store.close();
 });
 
-test("blockedFor only reads; hit only counts", () => {
+test("blockedFor only reads; hit only counts", async () => {
   let now = 0;
-  const limiter = createRateLimiter({ max: 2, windowMs: 10_000 }, () => now);
-  assert.equal(limiter.blockedFor("x"), 0);
-  limiter.hit("x");
-  assert.equal(limiter.blockedFor("x"), 0);
-  limiter.hit("x");
-  assert.equal(limiter.blockedFor("x"), 10);
+  const store = createMemoryCounterStore({ now: () => now });
+  const limiter = createRateLimiter("test", { max: 2, windowMs: 10_000 }, store);
+  assert.equal(await limiter.blockedFor("x"), 0);
+  await limiter.hit("x");
+  assert.equal(await limiter.blockedFor("x"), 0);
+  await limiter.hit("x");
+  assert.equal(await limiter.blockedFor("x"), 10);
   now = 10_000;
-  assert.equal(limiter.blockedFor("x"), 0);
-  limiter.close();
+  assert.equal(await limiter.blockedFor("x"), 0);
+  await store.close();
 });
 
-test("max 0 turns a limit off", () => {
-  const limiter = createRateLimiter({ max: 0, windowMs: 1_000 });
-  for (let i = 0; i < 100; i++) assert.equal(limiter.take("a"), 0);
-  limiter.hit("a");
-  assert.equal(limiter.blockedFor("a"), 0);
-  limiter.close();
+test("limits sharing a store count apart by name", async () => {
+  const store = createMemoryCounterStore();
+  const first = createRateLimiter("first", { max: 1, windowMs: 60_000 }, store);
+  const second = createRateLimiter("second", { max: 1, windowMs: 60_000 }, store);
+  assert.equal(await first.take("a"), 0);
+  assert.equal(await second.take("a"), 0);
+  assert.equal(await first.take("a"), 60);
+  await store.close();
+});
+
+test("max 0 turns a limit off and never touches the store", async () => {
+  const store = createMemoryCounterStore();
+  const limiter = createRateLimiter("off", { max: 0, windowMs: 1_000 }, store);
+  for (let i = 0; i < 100; i++) assert.equal(await limiter.take("a"), 0);
+  await limiter.hit("a");
+  assert.equal(await limiter.blockedFor("a"), 0);
+  assert.deepEqual(await store.peek("off", "a"), { count: 0, resetInMs: 0 });
+  await store.close();
 });

@@ -1,0 +1,116 @@
+/**
+ * Where the gateway's rate limits keep their counts: fixed windows, one
+ * counter per limit and subject (a client address, an email address).
+ *
+ * In memory a limit holds per replica. With REDIS_URL the counts are shared by
+ * every replica (redis-counter-store.ts); when Redis cannot answer, the limits
+ * fall back to this replica's memory rather than turning off, so a Redis
+ * outage weakens the protection against password guessing but never removes
+ * it, and never fails a request.
+ */
+
+/** A subject's count in its current window. */
+export interface WindowCount {
+  readonly count: number;
+  /** Milliseconds until the window ends (0 when there is none). */
+  readonly resetInMs: number;
+}
+
+export interface CounterStore {
+  /** Counts one hit, opening a window of `windowMs` if the subject has none. */
+  increment(limit: string, subject: string, windowMs: number): Promise<WindowCount>;
+  /** The subject's count, without counting. */
+  peek(limit: string, subject: string): Promise<WindowCount>;
+  close(): Promise<void>;
+}
+
+const NO_WINDOW: WindowCount = { count: 0, resetInMs: 0 };
+
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/** Counters in this process's memory; expired windows are swept every `sweepMs`. */
+export function createMemoryCounterStore(
+  options: { now?: () => number; sweepMs?: number } = {},
+): CounterStore {
+  const now = options.now ?? Date.now;
+  const windows = new Map<string, Window>();
+  // Memory follows the active subjects only.
+  const sweep = setInterval(() => {
+    const time = now();
+    for (const [key, window] of windows) if (window.resetAt <= time) windows.delete(key);
+  }, options.sweepMs ?? 30_000);
+  sweep.unref();
+
+  const live = (key: string): Window | undefined => {
+    const window = windows.get(key);
+    if (window === undefined || window.resetAt > now()) return window;
+    windows.delete(key);
+    return undefined;
+  };
+  const countOf = (window: Window): WindowCount => ({
+    count: window.count,
+    resetInMs: window.resetAt - now(),
+  });
+
+  return {
+    async increment(limit, subject, windowMs) {
+      const key = `${limit}\u0000${subject}`;
+      const window = live(key);
+      if (window !== undefined) {
+        window.count += 1;
+        return countOf(window);
+      }
+      const created = { count: 1, resetAt: now() + windowMs };
+      windows.set(key, created);
+      return countOf(created);
+    },
+    async peek(limit, subject) {
+      const window = live(`${limit}\u0000${subject}`);
+      return window === undefined ? NO_WINDOW : countOf(window);
+    },
+    async close() {
+      clearInterval(sweep);
+    },
+  };
+}
+
+/** Told when the shared store stops answering and when it answers again. */
+export type FallbackListener = (event: { readonly usingFallback: boolean; readonly error?: unknown }) => void;
+
+/**
+ * Asks `primary` first; when it fails, answers from `fallback` until the
+ * primary answers again. Each change of state is reported once, not each call.
+ */
+export function createFallbackCounterStore(
+  primary: CounterStore,
+  fallback: CounterStore,
+  onChange: FallbackListener,
+): CounterStore {
+  let usingFallback = false;
+  const attempt = async (ask: (store: CounterStore) => Promise<WindowCount>): Promise<WindowCount> => {
+    try {
+      const answer = await ask(primary);
+      if (usingFallback) {
+        usingFallback = false;
+        onChange({ usingFallback });
+      }
+      return answer;
+    } catch (error) {
+      if (!usingFallback) {
+        usingFallback = true;
+        onChange({ usingFallback, error });
+      }
+      return ask(fallback);
+    }
+  };
+  return {
+    increment: (limit, subject, windowMs) => attempt((store) => store.increment(limit, subject, windowMs)),
+    peek: (limit, subject) => attempt((store) => store.peek(limit, subject)),
+    async close() {
+      await Promise.all([primary.close(), fallback.close()]);
+    },
+  };
+}

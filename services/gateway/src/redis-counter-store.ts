@@ -1,0 +1,78 @@
+/**
+ * Rate-limit counters in Redis, shared by every gateway replica. Each count is
+ * one Lua script (atomic on the server), so replicas racing on one subject
+ * never lose a hit and a window always gets its expiry.
+ *
+ * Subjects are client and email addresses: they are stored as SHA-256
+ * digests, so the shared store holds no personal data in the clear.
+ */
+import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
+import type { CounterStore, WindowCount } from "./counter-store.ts";
+
+// KEYS[1]: the counter; ARGV[1]: the window in ms. The expiry is set when the
+// window opens, and repaired if a key somehow lost it.
+const INCREMENT = `
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+const PEEK = `
+local count = redis.call('GET', KEYS[1])
+if not count then return {0, 0} end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then ttl = 0 end
+return {tonumber(count), ttl}
+`;
+
+interface CountingCommands {
+  skyrosRateIncrement(key: string, windowMs: number): Promise<[number, number]>;
+  skyrosRatePeek(key: string): Promise<[number, number]>;
+}
+
+/**
+ * A rate-limit check sits on the request path: when Redis is slow or away it
+ * must fail fast (and the limits fall back to memory), not queue the request
+ * behind a reconnect.
+ */
+const COMMAND_TIMEOUT_MS = 250;
+const CONNECT_TIMEOUT_MS = 2_000;
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/** A client for the rate limits; it connects in the background and keeps reconnecting. */
+export function connectRateLimitRedis(url: string, onError: (error: Error) => void): Redis {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+  client.on("error", onError);
+  return client;
+}
+
+const digest = (subject: string) => createHash("sha256").update(subject).digest("base64url");
+
+/** Counters under `${prefix}ratelimit:`; closing the store does not close the client. */
+export function createRedisCounterStore(client: Redis, prefix: string): CounterStore {
+  client.defineCommand("skyrosRateIncrement", { numberOfKeys: 1, lua: INCREMENT });
+  client.defineCommand("skyrosRatePeek", { numberOfKeys: 1, lua: PEEK });
+  const commands = client as unknown as CountingCommands;
+  const keyOf = (limit: string, subject: string) => `${prefix}ratelimit:${limit}:${digest(subject)}`;
+  const windowCount = ([count, ttl]: [number, number]): WindowCount => ({ count, resetInMs: ttl });
+  return {
+    async increment(limit, subject, windowMs) {
+      return windowCount(await commands.skyrosRateIncrement(keyOf(limit, subject), windowMs));
+    },
+    async peek(limit, subject) {
+      return windowCount(await commands.skyrosRatePeek(keyOf(limit, subject)));
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  type CounterStore,
+  createFallbackCounterStore,
+  createMemoryCounterStore,
+  type FallbackListener,
+} from "../src/counter-store.ts";
+
+test("memory windows open on the first hit, count, and end after windowMs", async () => {
+  let now = 5_000;
+  const store = createMemoryCounterStore({ now: () => now });
+  assert.deepEqual(await store.peek("l", "a"), { count: 0, resetInMs: 0 });
+  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 1, resetInMs: 1_000 });
+  now += 400;
+  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 2, resetInMs: 600 });
+  assert.deepEqual(await store.peek("l", "a"), { count: 2, resetInMs: 600 });
+  assert.deepEqual(await store.peek("other", "a"), { count: 0, resetInMs: 0 }, "limits apart");
+  now += 600;
+  assert.deepEqual(await store.peek("l", "a"), { count: 0, resetInMs: 0 });
+  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 1, resetInMs: 1_000 });
+  await store.close();
+});
+
+/** A store of our own interface that fails while `down` is set: the shared store's outage. */
+function flakyStore(inner: CounterStore) {
+  const state = { down: false, calls: 0 };
+  const guard = <T>(answer: () => Promise<T>) => {
+    state.calls += 1;
+    return state.down ? Promise.reject(new Error("connection refused")) : answer();
+  };
+  const store: CounterStore = {
+    increment: (limit, subject, windowMs) => guard(() => inner.increment(limit, subject, windowMs)),
+    peek: (limit, subject) => guard(() => inner.peek(limit, subject)),
+    close: () => inner.close(),
+  };
+  return { store, state };
+}
+
+test("the fallback answers while the primary fails, and each change is told once", async () => {
+  const shared = flakyStore(createMemoryCounterStore());
+  const local = createMemoryCounterStore();
+  const events: Parameters<FallbackListener>[0][] = [];
+  const store = createFallbackCounterStore(shared.store, local, (event) => events.push(event));
+
+  assert.equal((await store.increment("l", "a", 60_000)).count, 1);
+  assert.equal((await store.increment("l", "a", 60_000)).count, 2);
+  assert.equal(events.length, 0);
+
+  shared.state.down = true;
+  assert.equal((await store.increment("l", "a", 60_000)).count, 1, "counted in memory from zero");
+  assert.equal((await store.increment("l", "a", 60_000)).count, 2);
+  assert.equal((await store.peek("l", "a")).count, 2);
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.usingFallback, true);
+  assert.match(String(events[0]?.error), /connection refused/);
+
+  const callsBefore = shared.state.calls;
+  shared.state.down = false;
+  assert.equal((await store.increment("l", "a", 60_000)).count, 3, "the shared count resumes");
+  assert.equal(shared.state.calls, callsBefore + 1, "the primary is asked first again");
+  assert.deepEqual(events[1], { usingFallback: false });
+  assert.equal(events.length, 2);
+  await store.close();
+});
