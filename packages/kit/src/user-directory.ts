@@ -8,7 +8,9 @@ import type { Transport } from "@connectrpc/connect";
 import { type User, UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { JWK } from "jose";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./auth.ts";
+import { unavailable } from "./errors.ts";
 import { createServiceClient, createServiceTransport } from "./grpc-client.ts";
+import type { Logger } from "./logger.ts";
 import { withProfileCache } from "./profile-cache.ts";
 import type { ServiceBaseConfig } from "./service-config.ts";
 import { withTokenCache } from "./token-cache.ts";
@@ -87,4 +89,23 @@ export function createCachedUserDirectory(config: ServiceBaseConfig): UserDirect
     verifier: withTokenCache(directory.verifier, { maxEntries: 10_000, maxAgeMs: 60_000 }),
     usersByIds: (ids) => directory.usersByIds(ids),
   };
+}
+
+/**
+ * Profiles by id for a response that shows them: when the user service cannot
+ * answer, the cause (which may name hosts and ports) goes to the log and the
+ * caller gets a plain Unavailable that says what is missing.
+ */
+export async function fetchProfiles(
+  users: UserDirectory,
+  ids: Iterable<string>,
+  logger: Logger,
+  what = "user profiles",
+): Promise<Map<string, User>> {
+  try {
+    return await users.usersByIds(ids);
+  } catch (error) {
+    logger.warn({ err: error }, `fetching ${what} from the user service failed`);
+    throw unavailable(`${what} are unavailable; try again`);
+  }
 }

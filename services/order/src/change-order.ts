@@ -9,9 +9,10 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { Order } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { authenticateAs } from "@skyros/kit/auth";
 import { aborted, notFound, permissionDenied } from "@skyros/kit/errors";
+import { fetchProfiles } from "@skyros/kit/user-directory";
 import { requireId } from "@skyros/kit/validation";
 import type { OrderContext } from "./context.ts";
-import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
+import { partiesOf, toOrderMessage } from "./order-message.ts";
 import { type OrderAction, TRANSITIONS, transitionFrom } from "./order-status.ts";
 import { isVisibleTo, type OrderRecord } from "./store.ts";
 

@@ -15,11 +15,12 @@ import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { authenticateAs } from "@skyros/kit/auth";
 import { aborted, unavailable } from "@skyros/kit/errors";
 import { decodeStatus } from "@skyros/kit/grpc-status";
+import { fetchProfiles } from "@skyros/kit/user-directory";
 import type { OrderContext } from "./context.ts";
 import { holdOrder } from "./held-order.ts";
 import { idempotencyKeyFrom, idempotencyKeyReused, requestHash } from "./idempotency.ts";
 import { validateOrderInput } from "./order-building.ts";
-import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
+import { partiesOf, toOrderMessage } from "./order-message.ts";
 import type { IdempotencyRecord, OrderRecord } from "./store.ts";
 
 const inProgress = () =>

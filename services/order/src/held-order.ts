@@ -12,10 +12,10 @@
 
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { toPublicError } from "@skyros/kit/errors";
+import { fetchProfiles } from "@skyros/kit/user-directory";
 import { releaseStock } from "./change-order.ts";
 import type { OrderContext } from "./context.ts";
 import { buildOrder, type OrderLineInput, type ProductSnapshot } from "./order-building.ts";
-import { fetchProfiles } from "./order-message.ts";
 import type { OrderRecord } from "./store.ts";
 
 export interface HeldOrderOutcome {

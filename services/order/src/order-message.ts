@@ -3,24 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Order, OrderSchema } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import type { User } from "@skyros/contracts/skyros/user/v1/user_pb.js";
-import { unavailable } from "@skyros/kit/errors";
-import type { Logger } from "@skyros/kit/logger";
-import type { UserDirectory } from "@skyros/kit/user-directory";
 import type { OrderRecord } from "./store.ts";
-
-/** Profiles by id, in one GetUsers call; a failed call is a plain Unavailable. */
-export async function fetchProfiles(
-  users: UserDirectory,
-  ids: Iterable<string>,
-  logger: Logger,
-): Promise<Map<string, User>> {
-  try {
-    return await users.usersByIds(ids);
-  } catch (error) {
-    logger.warn({ err: error }, "GetUsers failed");
-    throw unavailable("the user service is unavailable; try again");
-  }
-}
 
 /** The ids whose profiles the messages of `orders` need. */
 export function partiesOf(orders: readonly OrderRecord[]): string[] {

@@ -11,9 +11,10 @@ import {
 import { authenticate } from "@skyros/kit/auth";
 import { notFound } from "@skyros/kit/errors";
 import { resolvePage, takePage } from "@skyros/kit/paging";
+import { fetchProfiles } from "@skyros/kit/user-directory";
 import { isUuid, requireId } from "@skyros/kit/validation";
 import type { OrderContext } from "./context.ts";
-import { fetchProfiles, partiesOf, toOrderMessage } from "./order-message.ts";
+import { partiesOf, toOrderMessage } from "./order-message.ts";
 import { requireStatusFilter } from "./order-status.ts";
 import { isVisibleTo } from "./store.ts";
 

@@ -3,9 +3,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Product, ProductSchema } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { type User, UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
-import { unavailable } from "@skyros/kit/errors";
 import type { Logger } from "@skyros/kit/logger";
-import type { UserDirectory } from "@skyros/kit/user-directory";
+import { fetchProfiles, type UserDirectory } from "@skyros/kit/user-directory";
 import type { ProductRecord } from "./store.ts";
 
 /** A product message; without a profile the seller carries only its id. */
@@ -38,11 +37,14 @@ export async function withSellers(
   if (records.length === 0) return [];
   let sellers = new Map<string, User>();
   try {
-    sellers = await users.usersByIds(records.map((record) => record.sellerId));
+    sellers = await fetchProfiles(
+      users,
+      records.map((record) => record.sellerId),
+      logger,
+      "seller profiles",
+    );
   } catch (error) {
-    // The cause may name hosts and ports: it goes to the log, not to the client.
-    logger.warn({ err: error }, "fetching sellers from the user service failed");
-    if (!afterWrite) throw unavailable("seller profiles are unavailable; try again");
+    if (!afterWrite) throw error;
   }
   return records.map((record) => toProductMessage(record, sellers.get(record.sellerId)));
 }
