@@ -47,13 +47,11 @@ export function changeOrderHandler(ctx: OrderContext, action: OrderAction) {
   return async (request: { orderId: string }, context: HandlerContext): Promise<Order> => {
     const caller = await authenticateAs(ctx.users.verifier, context.requestHeader, transition.by);
     const id = requireId(request.orderId, "orderId");
-    const order = await ctx.store.transition(
-      id,
-      transition.by,
-      caller.userId,
-      { from: transition.from, to: transition.to, release: transition.releasesStock },
-      ctx.stockStepTimeoutMs,
-    );
+    const order = await ctx.store.transition(id, transition.by, caller.userId, {
+      from: transition.from,
+      to: transition.to,
+      release: transition.releasesStock,
+    });
     if (order === undefined) throw await refusal(id, caller.userId);
     const [profiles] = await Promise.all([
       fetchProfiles(ctx.users, partiesOf([order]), ctx.logger),

@@ -10,5 +10,4 @@ export interface OrderContext {
   readonly users: UserDirectory;
   readonly logger: Logger;
   readonly idempotencyKeyTtlSeconds: number;
-  readonly stockStepTimeoutMs: number;
 }

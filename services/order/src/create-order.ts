@@ -70,7 +70,6 @@ export function createOrderHandler(ctx: OrderContext) {
         lines: input.items,
       },
       key === undefined ? undefined : { key, requestHash: hash, ttlSeconds: ctx.idempotencyKeyTtlSeconds },
-      ctx.stockStepTimeoutMs,
     );
     if (inserted.outcome === "key-taken") {
       const existing = key === undefined ? undefined : await store.findIdempotencyKey(caller.userId, key);

@@ -46,7 +46,6 @@ export async function holdOrder(
       await ctx.store.failHeld(
         id,
         toPublicError(error, () => {}),
-        ctx.stockStepTimeoutMs,
       )
     ) {
       await releaseStock(ctx, id);

@@ -45,12 +45,11 @@ export async function startOrderService(
   });
   const products = createServiceClient(ProductService, productTransport);
   const ctx: OrderContext = {
-    store: createOrderStore(sql, relaxed),
+    store: createOrderStore(sql, { stepTimeoutMs: config.stockStepTimeoutMs, relaxed }),
     stock: createStockService(products, logger),
     users: createCachedUserDirectory(config),
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
-    stockStepTimeoutMs: config.stockStepTimeoutMs,
   };
   const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx));
   const recovery = startRecovery(ctx, {

@@ -42,7 +42,7 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
       // so the stock is released before the order counts as failed (a release
       // before any reservation leaves a tombstone, so a late reservation cannot
       // take stock either).
-      if (await store.giveUp(order.id, ctx.stockStepTimeoutMs)) {
+      if (await store.giveUp(order.id)) {
         logger.warn({ orderId: order.id }, "reservation never confirmed; order given up");
         await releaseStock(ctx, order.id);
       }
@@ -61,7 +61,7 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
   const runOnce = async () => {
     for (;;) {
       // A claimed order is leased for one stock step's time.
-      const claimed = await store.claimUnfinished(batchSize, ctx.stockStepTimeoutMs);
+      const claimed = await store.claimUnfinished(batchSize);
       if (claimed.length > 0) logger.info({ orders: claimed.length }, "recovering unfinished stock steps");
       await Promise.all(claimed.map(finish));
       if (claimed.length < batchSize) break;

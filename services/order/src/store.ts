@@ -75,7 +75,6 @@ export interface OrderStore {
   insertOrder(
     order: NewOrder,
     key: { key: string; requestHash: Buffer; ttlSeconds: number } | undefined,
-    stepTimeoutMs: number,
   ): Promise<{ outcome: "inserted" } | { outcome: "key-taken" }>;
   findOrder(id: string): Promise<OrderRecord | undefined>;
   /**
@@ -88,7 +87,7 @@ export interface OrderStore {
    * for an order that cannot be placed. Its key stays, so a repeat gets the
    * same answer. False when it was not reserving.
    */
-  failHeld(id: string, answer: ConnectError, stepTimeoutMs: number): Promise<boolean>;
+  failHeld(id: string, answer: ConnectError): Promise<boolean>;
   /**
    * reserving -> failed with nothing held, keeping the answer its request got;
    * undefined when the order was not reserving.
@@ -99,7 +98,7 @@ export interface OrderStore {
    * stock is to be released (in case the reservation did happen); its key is
    * forgotten, so a retry places a new order. False when it was not reserving.
    */
-  giveUp(id: string, stepTimeoutMs: number): Promise<boolean>;
+  giveUp(id: string): Promise<boolean>;
   /**
    * Moves an order of `userId` (as `party`) from `from` to `to` if it is there
    * and holds its stock; with `release`, its stock becomes releasing.
@@ -110,7 +109,6 @@ export interface OrderStore {
     party: Role,
     userId: string,
     change: { from: OrderStatus; to: OrderStatus; release: boolean },
-    stepTimeoutMs: number,
   ): Promise<OrderRecord | undefined>;
   /** releasing -> released. */
   markReleased(id: string): Promise<void>;
@@ -118,9 +116,9 @@ export interface OrderStore {
   listOrders(query: ListQuery): Promise<OrderRecord[]>;
   /**
    * Claims up to `limit` orders whose stock step is due, pushing their next
-   * attempt `leaseMs` ahead, so that other replicas skip them meanwhile.
+   * attempt one step timeout ahead, so that other replicas skip them meanwhile.
    */
-  claimUnfinished(limit: number, leaseMs: number): Promise<UnfinishedOrder[]>;
+  claimUnfinished(limit: number): Promise<UnfinishedOrder[]>;
   /** Deletes up to `limit` expired keys; returns how many. */
   deleteExpiredKeys(limit: number): Promise<number>;
 }
@@ -156,16 +154,28 @@ const toRecord = (row: OrderRow): OrderRecord => ({ ...row, items: fromStoredLin
 
 const visible = "status <> 'failed' and stock <> 'reserving'";
 
-/**
- * The order service's store over a migrated database. `relaxed` (by default
- * `sql`) is a pool whose commits need not wait for the disk: it carries only the
- * writes whose loss in a database crash the recovery loop repairs, because they
- * record an outcome that repeating the idempotent stock step gives again (held,
- * refused, released) or only schedule work (leases, expired keys).
- */
-export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
+export interface OrderStoreOptions {
+  /**
+   * How long a stock step (reserve, release) may stay unconfirmed before the
+   * recovery loop may repeat it: when an order's next attempt falls due.
+   */
+  readonly stepTimeoutMs: number;
+  /**
+   * A pool whose commits need not wait for the disk (by default the main one):
+   * it carries only the writes whose loss in a database crash the recovery loop
+   * repairs, because they record an outcome that repeating the idempotent stock
+   * step gives again (held, refused, released) or only schedule work (leases,
+   * expired keys).
+   */
+  readonly relaxed?: Sql;
+}
+
+/** The order service's store over a migrated database. */
+export function createOrderStore(sql: Sql, options: OrderStoreOptions): OrderStore {
+  const relaxed = options.relaxed ?? sql;
   const columns = sql.unsafe(orderColumns);
-  const after = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
+  // When a stock step begun now falls due for the recovery loop.
+  const stepDue = () => sql`now() + make_interval(secs => ${options.stepTimeoutMs / 1000})`;
   // The answer a failed order's request got: its code name and message, and all of it as a Status.
   const failure = (answer: ConnectError) => sql`
     failure_code = ${Code[answer.code]}, failure_message = ${answer.rawMessage},
@@ -183,12 +193,12 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
       return row;
     },
 
-    async insertOrder(order, key, stepTimeoutMs) {
+    async insertOrder(order, key) {
       const lines: StoredLine[] = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
       const values = sql`
         ${order.id}::uuid, ${order.buyerId}::uuid, null, 'pending', 'reserving',
         ${order.description}::text, '', ${order.destinationAddress}::text,
-        0, ${sql.json(lines as never)}::jsonb, ${after(stepTimeoutMs)}`;
+        0, ${sql.json(lines as never)}::jsonb, ${stepDue()}`;
       const insertColumns = sql`
         id, buyer_id, seller_id, status, stock, description, source_address, destination_address,
         total_price, items, next_attempt_time`;
@@ -226,9 +236,9 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
           seller_id = coalesce(seller_id, ${held.sellerId}::uuid)
         where id = ${id} and stock = 'reserving' returning ${columns}`),
 
-    async failHeld(id, answer, stepTimeoutMs) {
+    async failHeld(id, answer) {
       const rows = await sql`
-        update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
+        update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${stepDue()},
           ${failure(answer)}, update_time = now()
         where id = ${id} and stock = 'reserving' returning 1`;
       return rows.length > 0;
@@ -240,10 +250,10 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
           ${failure(answer)}, update_time = now()
         where id = ${id} and stock = 'reserving' returning ${columns}`),
 
-    async giveUp(id, stepTimeoutMs) {
+    async giveUp(id) {
       const rows = await sql`
         with failed as (
-          update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)},
+          update orders set status = 'failed', stock = 'releasing', next_attempt_time = ${stepDue()},
             failure_code = 'Unavailable', failure_message = 'the order could not be placed', update_time = now()
           where id = ${id} and stock = 'reserving' returning id, buyer_id
         ), forgotten as (
@@ -254,10 +264,10 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
       return rows.length > 0;
     },
 
-    transition: (id, party, userId, change, stepTimeoutMs) =>
+    transition: (id, party, userId, change) =>
       one(sql<OrderRow[]>`
         update orders set status = ${change.to}, update_time = now()
-          ${change.release ? sql`, stock = 'releasing', next_attempt_time = ${after(stepTimeoutMs)}` : sql``}
+          ${change.release ? sql`, stock = 'releasing', next_attempt_time = ${stepDue()}` : sql``}
         where id = ${id} and status = ${change.from} and stock = 'held'
           and ${party === "buyer" ? sql`buyer_id` : sql`seller_id`} = ${userId}
         returning ${columns}`),
@@ -282,9 +292,9 @@ export function createOrderStore(sql: Sql, relaxed: Sql = sql): OrderStore {
       return rows.map(toRecord);
     },
 
-    async claimUnfinished(limit, leaseMs) {
+    async claimUnfinished(limit) {
       const rows = await relaxed<(Omit<UnfinishedOrder, "lines"> & { items: StoredLine[] })[]>`
-        update orders set next_attempt_time = ${after(leaseMs)}
+        update orders set next_attempt_time = ${stepDue()}
         where id in (
           select id from orders
           where stock in ('reserving', 'releasing') and next_attempt_time <= now()

@@ -27,7 +27,7 @@ before(async () => {
     applicationName: "order-recovery-test",
     logger: testLogger("order"),
   });
-  store = createOrderStore(sql);
+  store = createOrderStore(sql, { stepTimeoutMs: 0 });
 });
 
 after(async () => {
@@ -71,8 +71,8 @@ function scriptedStock(): ScriptedStock {
   return stock;
 }
 
-const context = (stock: StockService, stockStepTimeoutMs = 0): OrderContext => ({
-  store,
+const context = (stock: StockService, orders: OrderStore = store): OrderContext => ({
+  store: orders,
   stock,
   users: {
     verifier: { verify: () => Promise.reject(new Error("not used")) },
@@ -83,7 +83,6 @@ const context = (stock: StockService, stockStepTimeoutMs = 0): OrderContext => (
   } satisfies UserDirectory,
   logger: testLogger("order"),
   idempotencyKeyTtlSeconds: 60,
-  stockStepTimeoutMs,
 });
 
 const newOrder = (): NewOrder => ({
@@ -99,7 +98,6 @@ const insert = async (key?: string) => {
   const inserted = await store.insertOrder(
     order,
     key === undefined ? undefined : { key, requestHash: Buffer.alloc(32), ttlSeconds: 60 },
-    0,
   );
   assert.equal(inserted.outcome, "inserted");
   return order;
@@ -217,13 +215,11 @@ describe("recovery", () => {
       totalPrice: 300n,
       items: [{ productId: order.lines[0]?.productId as string, name: "Lamp", unitPrice: 100n, quantity: 3 }],
     });
-    const cancelled = await store.transition(
-      order.id,
-      "buyer",
-      order.buyerId,
-      { from: "pending", to: "cancelled", release: true },
-      0,
-    );
+    const cancelled = await store.transition(order.id, "buyer", order.buyerId, {
+      from: "pending",
+      to: "cancelled",
+      release: true,
+    });
     assert.equal(cancelled?.stock, "releasing");
     stock.releaseFails = true;
     await startRecovery(context(stock), options).stop();
@@ -239,7 +235,7 @@ describe("recovery", () => {
     const stock = scriptedStock();
     const orders = await Promise.all(Array.from({ length: 30 }, () => insert()));
     // Claims leased for a minute: the other loop skips them.
-    const ctx = context(stock, 60_000);
+    const ctx = context(stock, createOrderStore(sql, { stepTimeoutMs: 60_000 }));
     await Promise.all([startRecovery(ctx, options).stop(), startRecovery(ctx, options).stop()]);
     for (const order of orders) {
       assert.equal(stock.calls.filter((call) => call === `reserve ${order.id}`).length, 1);
@@ -249,7 +245,7 @@ describe("recovery", () => {
 
   test("expired keys are deleted", async () => {
     const order = newOrder();
-    await store.insertOrder(order, { key: "short-lived", requestHash: Buffer.alloc(32), ttlSeconds: 0 }, 0);
+    await store.insertOrder(order, { key: "short-lived", requestHash: Buffer.alloc(32), ttlSeconds: 0 });
     assert.equal(await store.findIdempotencyKey(order.buyerId, "short-lived"), undefined);
     await startRecovery(context(scriptedStock()), options).stop();
     const [row] = await sql`select count(*)::int as n from idempotency_keys where key = 'short-lived'`;
