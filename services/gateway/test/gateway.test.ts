@@ -253,6 +253,31 @@ describe("operations", () => {
     assert.ok(!metrics.text.includes("/v1/shelves/s1/books/b1"), "raw URLs are not labels");
   });
 
+  test("metrics count each request once, in its own series", async () => {
+    const series = 'method="GET",route="/v1/{name=shelves/*/books/*}",status="200"';
+    const read = async () => {
+      const text = (await call(gateway, "GET", "/metrics")).text;
+      const value = (name: string) =>
+        Number(
+          text.match(new RegExp(`^${name}\\{${series.replace(/[{}*/]/g, "\\$&")}\\} (\\d+)$`, "m"))?.[1] ?? 0,
+        );
+      return {
+        requests: value("http_requests_total"),
+        errors: value("http_request_errors_total"),
+        timed: value("http_request_duration_seconds_count"),
+      };
+    };
+    const before = await read();
+    await call(gateway, "GET", "/v1/shelves/s1/books/b1");
+    await call(gateway, "GET", "/v1/shelves/s1/books/b2");
+    await call(gateway, "GET", "/v1/nowhere");
+    const after = await read();
+    assert.deepEqual(
+      { requests: after.requests - before.requests, errors: after.errors, timed: after.timed - before.timed },
+      { requests: 2, errors: 0, timed: 2 },
+    );
+  });
+
   test("every annotated RPC has an OpenAPI operation, and the document is valid", async () => {
     const response = await call(gateway, "GET", "/openapi.json");
     assert.equal(response.status, 200);
