@@ -106,20 +106,33 @@ function decodeSegment(segment: string): string | undefined {
   }
 }
 
+/** A request path's segments, still percent-encoded; undefined if it does not start with "/". */
+export function splitPath(path: string): readonly string[] | undefined {
+  return path.startsWith("/") ? path.slice(1).split("/") : undefined;
+}
+
 /**
  * Matches a request path (without query string) against a template. Returns
  * each variable's field path and decoded value, or undefined when it does not
  * match.
  */
 export function matchPathTemplate(template: PathTemplate, path: string): Map<string, string> | undefined {
-  let rest = path;
+  const parts = splitPath(path);
+  return parts === undefined ? undefined : matchPathSegments(template, parts);
+}
+
+/** matchPathTemplate over a path already split (a router splits each request's path once). */
+export function matchPathSegments(
+  template: PathTemplate,
+  pathParts: readonly string[],
+): Map<string, string> | undefined {
+  let parts = pathParts;
   if (template.verb !== undefined) {
     const suffix = `:${template.verb}`;
-    if (!rest.endsWith(suffix)) return undefined;
-    rest = rest.slice(0, -suffix.length);
+    const last = parts[parts.length - 1] as string;
+    if (!last.endsWith(suffix)) return undefined;
+    parts = [...parts.slice(0, -1), last.slice(0, -suffix.length)];
   }
-  if (!rest.startsWith("/")) return undefined;
-  const parts = rest.slice(1).split("/");
   const { segments } = template;
   if (template.deep ? parts.length < segments.length - 1 : parts.length !== segments.length) return undefined;
   for (let i = 0; i < segments.length; i++) {

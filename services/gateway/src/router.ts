@@ -3,7 +3,7 @@
  * most specific first (more literal segments, `**` last), as grpc-gateway does,
  * so `/v1/users/me` wins over a variable in the same place.
  */
-import { matchPathTemplate } from "./path-template.ts";
+import { matchPathSegments, splitPath } from "./path-template.ts";
 import type { Route } from "./route-table.ts";
 
 export type RouteMatch =
@@ -31,9 +31,9 @@ export function createRouter(routes: readonly Route[]): Router {
   }
   for (const list of byMethod.values()) list.sort((a, b) => specificity(b) - specificity(a));
 
-  const find = (method: string, path: string) => {
+  const find = (method: string, parts: readonly string[]) => {
     for (const route of byMethod.get(method) ?? []) {
-      const bindings = matchPathTemplate(route.template, path);
+      const bindings = matchPathSegments(route.template, parts);
       if (bindings !== undefined) return { route, bindings };
     }
     return undefined;
@@ -41,10 +41,12 @@ export function createRouter(routes: readonly Route[]): Router {
 
   return {
     match(method, path) {
-      const found = find(method === "HEAD" ? "GET" : method, path);
+      const parts = splitPath(path);
+      if (parts === undefined) return { kind: "not-found" };
+      const found = find(method === "HEAD" ? "GET" : method, parts);
       if (found !== undefined) return { kind: "found", ...found };
       const allowed = [...byMethod.keys()].filter(
-        (other) => other !== method && find(other, path) !== undefined,
+        (other) => other !== method && find(other, parts) !== undefined,
       );
       return allowed.length > 0 ? { kind: "wrong-method", allowed } : { kind: "not-found" };
     },
