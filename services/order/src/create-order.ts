@@ -23,6 +23,16 @@ import { validateOrderInput } from "./order-building.ts";
 import { partiesOf, toOrderMessage } from "./order-message.ts";
 import type { IdempotencyRecord, OrderRecord } from "./store.ts";
 
+/**
+ * An order as the request that placed it was answered: every order is placed
+ * pending, and placing it (holding its stock) leaves its update time at its
+ * creation; everything else a placed order shows never changes.
+ */
+const asPlaced = (order: OrderRecord): OrderRecord =>
+  order.status === "failed" || order.stock === "reserving"
+    ? order
+    : { ...order, status: "pending", updateTime: order.createTime };
+
 const inProgress = () =>
   aborted("a request with this Idempotency-Key is still in progress; retry it in a few seconds");
 
@@ -44,12 +54,17 @@ export function createOrderHandler(ctx: OrderContext) {
     );
   };
 
-  /** A repeat of a keyed request: the first request's outcome, or 422 for another request. */
+  /**
+   * A repeat of a keyed request: the first request's answer, or 422 for another
+   * request. An order placed was answered as it stood then, pending and not yet
+   * updated; later changes (accepted, cancelled, ...) are not replayed, as the
+   * key's semantics ask. The parties' profiles are read anew.
+   */
   const replay = async (record: IdempotencyRecord, hash: Buffer): Promise<Order> => {
     if (!record.requestHash.equals(hash)) throw idempotencyKeyReused();
     const order = await store.findOrder(record.orderId);
     if (order === undefined) throw inProgress();
-    return answer(order);
+    return answer(asPlaced(order));
   };
 
   return async (request: CreateOrderRequest, context: HandlerContext): Promise<Order> => {

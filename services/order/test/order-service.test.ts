@@ -203,6 +203,21 @@ describe("Idempotency-Key", () => {
     assert.equal(await stockOf(lamp), 6);
   });
 
+  test("a repeat after the order changed still gets the first answer", async () => {
+    const lamp = await newProduct(5);
+    const key = { "idempotency-key": `key-${Date.now()}-changed` };
+    const first = await place([{ productId: lamp, quantity: 2 }], buyer, key);
+    assert.equal(first.status, "pending");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const cancelled = await bed.orders.cancelOrder({ orderId: first.id }, auth(buyer.token));
+    assert.equal(cancelled.status, "cancelled");
+    const repeat = await place([{ productId: lamp, quantity: 2 }], buyer, key);
+    assert.deepEqual(repeat, first);
+    assert.equal(await stockOf(lamp), 5, "the repeat took nothing");
+    const now = await bed.orders.getOrder({ orderId: first.id }, auth(buyer.token));
+    assert.equal(now.status, "cancelled");
+  });
+
   test("a repeat gets the first order even after its product is deleted", async () => {
     const lamp = await newProduct(5);
     const key = { "idempotency-key": `key-${Date.now()}-gone` };
