@@ -2,7 +2,8 @@
  * Query parameters into request fields: every field the path and body do not
  * bind may come from the query string, named by its dotted path in either
  * spelling (`filter.minPages=3`, `filter.min_pages=3`); a repeated field takes
- * the parameter once per value (`ids=a&ids=b`); enums by name or number.
+ * the parameter once per value (`ids=a&ids=b`), any other field once; enums by
+ * name or number.
  */
 import { type DescField, ScalarType } from "@bufbuild/protobuf";
 import { badField } from "./error-body.ts";
@@ -53,7 +54,9 @@ export function applyQuery(route: Route, query: QueryValues, target: Record<stri
         texts.map((text) => textToJson(field, text)),
       );
     } else {
-      setJsonPath(target, chain, textToJson(field, texts[texts.length - 1] as string));
+      // As grpc-gateway: a field of one value named twice is a mistake, not "the last one wins".
+      if (texts.length > 1) throw badField(field.jsonName, `takes one value, got ${texts.length}`);
+      setJsonPath(target, chain, textToJson(field, texts[0] as string));
     }
   }
 }

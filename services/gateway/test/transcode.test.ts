@@ -81,6 +81,13 @@ describe("query parameters", () => {
     );
   });
 
+  test("a field of one value given twice is refused, naming it", () => {
+    assert.throws(() => decode("GET", "/v1/shelves/s1/books?pageSize=2&pageSize=3"), {
+      name: "GatewayError",
+      message: 'invalid value for field "pageSize": takes one value, got 2',
+    });
+  });
+
   test("a bad number names the field", () => {
     assert.throws(() => decode("GET", "/v1/shelves/s1/books?pageSize=ten"), {
       name: "GatewayError",
