@@ -118,6 +118,13 @@ describe("POST /v1/users/login", () => {
       body: { refresh_token: response.body.refreshToken },
     });
     assert.equal(refreshed.status, 200);
+    for (const tokens of [response, refreshed]) {
+      assert.equal(tokens.headers.get("cache-control"), "no-store", "tokens are never cached");
+    }
+    const profile = await system.api("GET", "/v1/users/me", {
+      headers: { authorization: `Bearer ${response.body.accessToken}` },
+    });
+    assert.equal(profile.headers.get("cache-control"), null);
   });
 
   test("a wrong email and a wrong password get the same 401", async () => {

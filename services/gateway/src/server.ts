@@ -11,6 +11,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { Logger } from "@skyros/kit/logger";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import { answerClientError } from "./client-errors.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { CounterStore } from "./counter-store.ts";
 import { registerDocs } from "./docs.ts";
@@ -22,19 +23,13 @@ import {
   renderGatewayError,
 } from "./error-body.ts";
 import { httpStatusFromCode } from "./http-status.ts";
+import { describeJsonError, parseJsonBody } from "./json-body.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import { fastifyLimitStore } from "./rate-limit-store.ts";
 import type { Readiness } from "./readiness.ts";
 import { pathOf } from "./router.ts";
 import { SECURITY_HEADERS } from "./security-headers.ts";
-import { createTranscodeHandler, type TranscodeDeps } from "./transcode-handler.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The path template of the transcoded route that served the request ("" if none). */
-    routeTemplate: string;
-  }
-}
+import { createTranscoder, type TranscodeDeps } from "./transcode-handler.ts";
 
 export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
   readonly config: GatewayConfig;
@@ -52,8 +47,13 @@ export interface ServerDeps extends Omit<TranscodeDeps, "ownGetPaths"> {
 const UNLIMITED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 function sendError(reply: FastifyReply, status: number, body: object, headers: Record<string, string> = {}) {
+  // RFC 6750: a 401 names the scheme the client should authenticate with.
+  if (status === 401) reply.header("www-authenticate", "Bearer");
   reply.code(status).headers(headers).type("application/json; charset=utf-8").send(JSON.stringify(body));
 }
+
+/** application/json, and its structured-syntax kin such as application/merge-patch+json. */
+const JSON_SUFFIX_TYPE = /^application\/[\w.+-]+\+json\s*(?:;|$)/i;
 
 /** Builds the Fastify instance (not yet listening). */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -66,7 +66,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined),
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Errors Fastify answers before any hook runs: given the headers and the
+    // Status body of every other response.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+      const message =
+        error.code === "FST_ERR_BAD_URL"
+          ? "the URL is not valid: check its percent-encoding"
+          : "the URL could not be read";
+      sendError(reply, 400, { code: Code.InvalidArgument, message, details: [] });
+    },
+    clientErrorHandler: answerClientError,
   });
+  app.decorateRequest("transcoded", null);
   app.decorateRequest("routeTemplate", "");
   // The paths the gateway serves itself with GET, as they are registered: other
   // methods there are a 405 rather than a 404.
@@ -97,9 +109,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
+  const transcoder = createTranscoder({ ...deps, ownGetPaths });
+  const routeMethods = [...new Set(["GET", ...deps.routes.map((route) => route.httpMethod)])];
   await app.register(cors, {
-    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    // Without allowed origins a preflight is still answered, allowing none.
+    origin: [...config.corsOrigins],
+    strictPreflight: false,
+    methods: routeMethods,
     allowedHeaders: ["authorization", "content-type", "idempotency-key", REQUEST_ID_HEADER],
     exposedHeaders: [REQUEST_ID_HEADER, "retry-after"],
     maxAge: 600,
@@ -118,20 +134,38 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   }
 
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+  // Bodies are JSON: sent as such, or without a content type (as grpc-gateway
+  // reads them); any other type is a 415.
+  app.removeAllContentTypeParsers();
+  const readJson = (body: string, done: (error: Error | null, body?: unknown) => void) => {
     if (body === "") {
       done(null, undefined);
       return;
     }
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJsonBody(body));
     } catch (error) {
-      done(
-        new GatewayError(Code.InvalidArgument, `malformed JSON body: ${(error as Error).message}`),
-        undefined,
-      );
+      done(new GatewayError(Code.InvalidArgument, `malformed JSON body: ${describeJsonError(error)}`));
     }
+  };
+  for (const type of ["application/json", JSON_SUFFIX_TYPE]) {
+    app.addContentTypeParser(type, { parseAs: "string" }, (_request, body, done) =>
+      readJson(body as string, done),
+    );
+  }
+  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
+    const type = request.headers["content-type"];
+    if (type === undefined) {
+      readJson(body as string, done);
+      return;
+    }
+    done(
+      new GatewayError(
+        Code.InvalidArgument,
+        `content-type ${type.slice(0, 100)} is not supported; send application/json`,
+        { httpStatus: 415 },
+      ),
+    );
   });
 
   app.setErrorHandler((error: FastifyError | GatewayError | ConnectError, request, reply) => {
@@ -179,7 +213,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.route({
     method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     url: "/*",
-    handler: createTranscodeHandler({ ...deps, ownGetPaths }),
+    onRequest: transcoder.findRoute,
+    handler: transcoder.handle,
   });
   return app;
 }

@@ -1,9 +1,10 @@
 /**
- * The request path of every transcoded route: find the route, check the token,
- * build the request message, apply the sign-in limits, call the service with
- * a deadline and the forwarded metadata, and answer with the response's JSON.
+ * The request path of every transcoded route: find the route (before the body
+ * is read), check the token, build the request message, apply the sign-in
+ * limits, call the service with a deadline and the forwarded metadata, and
+ * answer with the response's JSON.
  */
-import type { Registry } from "@bufbuild/protobuf";
+import type { DescMessage, Registry } from "@bufbuild/protobuf";
 import { Code, type Transport } from "@connectrpc/connect";
 import type { AccessTokenVerifier } from "@skyros/kit/auth";
 import { runInRequestContext } from "@skyros/kit/request-context";
@@ -35,12 +36,29 @@ const headerOf = (request: FastifyRequest, name: string): string | undefined => 
   return Array.isArray(value) ? value[0] : value;
 };
 
-/** The Fastify handler for every path the route table may serve. */
-export function createTranscodeHandler(deps: TranscodeDeps) {
+/** What the route of a request resolved to (set by `findRoute`). */
+export type FoundRoute = { readonly route: Route; readonly bindings: ReadonlyMap<string, string> };
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The path template of the transcoded route that serves the request ("" if none). */
+    routeTemplate: string;
+    transcoded: FoundRoute | null;
+  }
+}
+
+/**
+ * The two steps of every path the route table may serve: `findRoute` (an
+ * onRequest hook) settles the route before any body is read, so an unknown
+ * path is a 404 and a wrong method a 405 whatever the body; `handle` calls the
+ * service.
+ */
+export function createTranscoder(deps: TranscodeDeps) {
   const router = createRouter(deps.routes);
   const checkAuthorization = createAuthorizationCheck(deps.verifier);
   const encodeResponse = createResponseEncoder(deps.routes, deps.registry);
   const transports = new Map(deps.routes.map((route) => [route, deps.transportOf(route.upstream)]));
+  const noStore = new Set(deps.routes.filter((route) => carriesCredentials(route.method.output)));
 
   const call = async (
     route: Route,
@@ -66,26 +84,54 @@ export function createTranscodeHandler(deps: TranscodeDeps) {
       throw error;
     }
     if (limited) await deps.authLimits.record(route, input, undefined);
+    // Tokens must not linger in caches between the client and us (RFC 6749, 5.1).
+    if (noStore.has(route)) reply.header("cache-control", "no-store").header("pragma", "no-cache");
     reply.type("application/json; charset=utf-8").send(encodeResponse(route, response.message));
   };
 
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = pathOf(request.url);
-    const match = router.match(request.method, path);
-    if (match.kind === "found") {
-      request.routeTemplate = match.route.template.source;
+  return {
+    async findRoute(request: FastifyRequest): Promise<void> {
+      const path = pathOf(request.url);
+      const match = router.match(request.method, path);
+      if (match.kind === "found") {
+        request.routeTemplate = match.route.template.source;
+        request.transcoded = match;
+        const encoding = headerOf(request, "content-encoding");
+        if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+          throw new GatewayError(
+            Code.InvalidArgument,
+            `content-encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed`,
+            { httpStatus: 415 },
+          );
+        }
+        return;
+      }
+      const allowed =
+        match.kind === "wrong-method" ? match.allowed : deps.ownGetPaths.has(path) ? ["GET"] : [];
+      if (allowed.length > 0) {
+        throw new GatewayError(Code.Unimplemented, `method ${request.method} is not allowed here`, {
+          httpStatus: 405,
+          headers: { allow: allowed.join(", ") },
+        });
+      }
+      throw noRoute(request.method, path);
+    },
+
+    async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const found = request.transcoded as FoundRoute;
       await runInRequestContext({ requestId: request.id }, () =>
-        call(match.route, request, reply, match.bindings),
+        call(found.route, request, reply, found.bindings),
       );
-      return;
-    }
-    const allowed = match.kind === "wrong-method" ? match.allowed : deps.ownGetPaths.has(path) ? ["GET"] : [];
-    if (allowed.length > 0) {
-      throw new GatewayError(Code.Unimplemented, `method ${request.method} is not allowed here`, {
-        httpStatus: 405,
-        headers: { allow: allowed.join(", ") },
-      });
-    }
-    throw noRoute(request.method, path);
+    },
   };
+}
+
+/** Whether a message holds an access or refresh token, itself or in a field of it. */
+function carriesCredentials(message: DescMessage, depth = 2): boolean {
+  return message.fields.some(
+    (field) =>
+      field.name === "access_token" ||
+      field.name === "refresh_token" ||
+      (depth > 0 && field.fieldKind === "message" && carriesCredentials(field.message, depth - 1)),
+  );
 }

@@ -1,0 +1,168 @@
+/**
+ * Requests at the edges of HTTP: what Node's parser or Fastify would answer
+ * on their own (bad percent-encoding, oversized headers, malformed requests),
+ * content types and encodings, preflights without allowed origins, and the
+ * headers of 401s. Every answer is a google.rpc.Status with the headers of
+ * every response.
+ */
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { after, before, test } from "node:test";
+import type { GrpcServer } from "@skyros/kit/grpc-server";
+import type { RunningGateway } from "../src/gateway.ts";
+import { startLibraryServer } from "./library-server.ts";
+import { call, createTestTokens, startTestGateway } from "./test-gateway.ts";
+
+let library: GrpcServer;
+let gateway: RunningGateway;
+
+before(async () => {
+  library = await startLibraryServer();
+  gateway = await startTestGateway(`http://127.0.0.1:${library.port}`, await createTestTokens());
+});
+
+after(async () => {
+  await gateway?.close();
+  await library?.close();
+});
+
+/** Sends bytes as they are and reads the whole answer (the gateway closes the connection). */
+function rawExchange(
+  request: string,
+): Promise<{ status: number; headers: Map<string, string>; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(gateway.port, "127.0.0.1", () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("latin1");
+      const [head = "", body = ""] = text.split("\r\n\r\n");
+      const [statusLine = "", ...lines] = head.split("\r\n");
+      const headers = new Map(
+        lines.map((line) => [
+          line.slice(0, line.indexOf(":")).toLowerCase(),
+          line.slice(line.indexOf(":") + 1).trim(),
+        ]),
+      );
+      resolve({
+        status: Number(statusLine.split(" ")[1]),
+        headers,
+        body: body === "" ? undefined : JSON.parse(body),
+      });
+    });
+  });
+}
+
+const assertStatusShape = (body: unknown, code: number) => {
+  const status = body as { code: number; message: string; details: unknown[] };
+  assert.equal(status.code, code);
+  assert.equal(typeof status.message, "string");
+  assert.deepEqual(status.details, []);
+};
+
+test("bad percent-encoding in the path: a 400 Status with the usual headers", async () => {
+  const response = await call(gateway, "GET", "/v1/books/%zz");
+  assert.equal(response.status, 400);
+  assertStatusShape(response.body, 3);
+  assert.match(response.body.message, /percent-encoding/);
+  assert.doesNotMatch(response.text, /FST_|fastify/i);
+  assert.match(response.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+});
+
+test("headers too large: a 431 Status, then the connection closes", async () => {
+  const response = await rawExchange(
+    `GET /v1/books/b1 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${"a".repeat(20_000)}\r\n\r\n`,
+  );
+  assert.equal(response.status, 431);
+  assertStatusShape(response.body, 3);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+  assert.match(response.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(response.headers.get("connection"), "close");
+});
+
+test("a malformed request: a 400 Status", async () => {
+  const response = await rawExchange("FOO /v1/books/b1 HTTP/1.1\r\nhost: x\r\n\r\n");
+  assert.equal(response.status, 400);
+  assertStatusShape(response.body, 3);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+});
+
+test("an unknown path is a 404 whatever its body", async () => {
+  const response = await call(gateway, "POST", "/v1/nowhere", {
+    rawBody: "not json",
+    headers: { "content-type": "text/plain" },
+  });
+  assert.equal(response.status, 404);
+  assertStatusShape(response.body, 5);
+});
+
+test("bodies: JSON and +json types, or no type at all; anything else is a 415", async () => {
+  const book = JSON.stringify({ title: "Dune" });
+  for (const type of [
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/merge-patch+json",
+  ]) {
+    const response = await call(gateway, "POST", "/v1/shelves/s1/books", {
+      rawBody: book,
+      headers: { "content-type": type },
+    });
+    assert.equal(response.status, 200, type);
+    assert.equal(response.body.title, "Dune");
+  }
+  const untyped = await fetch(`${gateway.url}/v1/shelves/s1/books`, {
+    method: "POST",
+    body: new TextEncoder().encode(book),
+  });
+  assert.equal(untyped.status, 200);
+  assert.equal(((await untyped.json()) as { title: string }).title, "Dune");
+
+  for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+    const response = await call(gateway, "POST", "/v1/shelves/s1/books", {
+      rawBody: book,
+      headers: { "content-type": type },
+    });
+    assert.equal(response.status, 415, type);
+    assertStatusShape(response.body, 3);
+    assert.match(response.body.message, /send application\/json/);
+  }
+});
+
+test("a compressed body is a 415, and a malformed one is described in plain characters", async () => {
+  const gzip = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: '{"title":"Dune"}',
+    headers: { "content-encoding": "gzip" },
+  });
+  assert.equal(gzip.status, 415);
+  assert.match(gzip.body.message, /content-encoding gzip is not supported/);
+
+  const binary = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: "\u001f\u008b\u0008\u0000garbage",
+  });
+  assert.equal(binary.status, 400);
+  assert.match(binary.body.message, /^malformed JSON body: [\x20-\x7e]+$/);
+});
+
+test("an int64 sent as a JSON number past 2^53 keeps its exact value", async () => {
+  const response = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: '{"title":"Long","pages":9007199254740993}',
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.body.pages, "9007199254740993");
+});
+
+test("a preflight is answered even when no origin is allowed, allowing none", async () => {
+  const response = await call(gateway, "OPTIONS", "/v1/shelves/s1/books", {
+    headers: { origin: "https://elsewhere.example", "access-control-request-method": "POST" },
+  });
+  assert.equal(response.status, 204);
+  assert.equal(response.headers.get("access-control-allow-origin"), null);
+});
+
+test("a 401 names the Bearer scheme", async () => {
+  const response = await call(gateway, "GET", "/v1/whoami");
+  assert.equal(response.status, 401);
+  assert.equal(response.headers.get("www-authenticate"), "Bearer");
+});
