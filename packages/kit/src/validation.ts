@@ -10,7 +10,14 @@ export interface TextRule {
   readonly min?: number;
   /** Maximum length in UTF-8 bytes. */
   readonly maxBytes: number;
+  /** Whether line breaks and tabs are allowed (descriptions, addresses). */
+  readonly multiline?: boolean;
 }
+
+// Control characters (C0 and C1) have no place in a name and would be shown
+// to other users as they are; text of several lines keeps tab, LF and CR.
+const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+const CONTROL_BUT_LINES = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /**
  * The trimmed text of a field, checked against its rule. NUL characters are
@@ -19,6 +26,14 @@ export interface TextRule {
 export function requireText(value: string, field: string, rule: TextRule): string {
   if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
   const text = value.trim();
+  if ((rule.multiline ? CONTROL_BUT_LINES : CONTROL).test(text)) {
+    throw invalidArgument(
+      field,
+      rule.multiline
+        ? "must not contain control characters other than line breaks and tabs"
+        : "must not contain control characters or line breaks",
+    );
+  }
   const min = rule.min ?? 1;
   if (Buffer.byteLength(text, "utf8") > rule.maxBytes) {
     throw invalidArgument(field, `must be at most ${rule.maxBytes} bytes`);

@@ -22,6 +22,26 @@ describe("validation", () => {
       violation(() => requireText("a\u0000b", "note", { min: 0, maxBytes: 10 })),
       "note: must not contain NUL characters",
     );
+    for (const bad of ["a\u0001b", "tab\there", "two\nlines", "del\u007f", "c1\u0085"]) {
+      assert.equal(
+        violation(() => requireText(bad, "name", { maxBytes: 20 })),
+        "name: must not contain control characters or line breaks",
+        JSON.stringify(bad),
+      );
+    }
+    assert.equal(
+      requireText("two\r\nlines\tand a tab", "note", { maxBytes: 40, multiline: true }),
+      "two\r\nlines\tand a tab",
+    );
+    assert.equal(
+      violation(() => requireText("bell\u0007", "note", { maxBytes: 20, multiline: true })),
+      "note: must not contain control characters other than line breaks and tabs",
+    );
+    // Formatting characters that right-to-left scripts need are not control characters.
+    assert.equal(
+      requireText("\u05e9\u05dc\u05d5\u05dd\u200f", "name", { maxBytes: 20 }),
+      "\u05e9\u05dc\u05d5\u05dd\u200f",
+    );
   });
 
   test("emails are lower-cased and checked for shape", () => {

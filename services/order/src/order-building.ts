@@ -52,9 +52,14 @@ export function validateOrderInput(request: {
   destinationAddress: string;
   items: readonly OrderLineInput[];
 }): OrderInput {
-  const description = requireText(request.description, "description", { min: 0, maxBytes: 2000 });
+  const description = requireText(request.description, "description", {
+    min: 0,
+    maxBytes: 2000,
+    multiline: true,
+  });
   const destinationAddress = requireText(request.destinationAddress, "destinationAddress", {
     maxBytes: 500,
+    multiline: true,
   });
   if (request.items.length === 0) throw invalidArgument("items", "must have at least one line");
   if (request.items.length > MAX_ORDER_LINES) {

@@ -29,6 +29,7 @@ export function requireDescription(value: string): string {
   return requireText(value, "description", {
     min: 0,
     maxBytes: MAX_DESCRIPTION_BYTES,
+    multiline: true,
   });
 }
 

@@ -111,7 +111,7 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
       const name = requireText(request.name, "name", { maxBytes: 200 });
       const email = requireEmail(request.email);
       const password = requirePassword(request.password, true);
-      const address = requireText(request.address, "address", { min: 0, maxBytes: 500 });
+      const address = requireText(request.address, "address", { min: 0, maxBytes: 500, multiline: true });
       const user: UserRecord = { id: randomUUID(), email, name, address, type };
       const outcome = await store.insertUser({ ...user, passwordHash: await hashPassword(password) });
       if (outcome === "duplicate-email") throw alreadyExists("an account with this email already exists");
