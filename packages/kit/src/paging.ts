@@ -69,10 +69,14 @@ export function decodePageToken(token: string, isId?: (id: string) => boolean): 
   return { createTime: new Date(decoded[0]), id: decoded[1] };
 }
 
+/** Legacy offsets make the database skip rows one by one; beyond this, page tokens are the way. */
+export const MAX_OFFSET = 10_000;
+
 /**
  * Resolves the paging fields of a request. `pageSize` defaults to 20 and is
  * capped at 100 (as Google's API guidelines do, rather than refusing); the
- * legacy `limit` stands in for `pageSize`, and `offset` skips rows. `isId`, when
+ * legacy `limit` stands in for `pageSize`, and `offset` skips rows (at most
+ * MAX_OFFSET of them). `isId`, when
  * given, checks the id in the page token (e.g. isUuid), so that a forged token
  * is an InvalidArgument rather than a database error.
  */
@@ -80,6 +84,7 @@ export function resolvePage(request: PageRequest, isId?: (id: string) => boolean
   if (request.pageSize < 0) throw invalidArgument("pageSize", "must not be negative");
   if (request.limit < 0) throw invalidArgument("limit", "must not be negative");
   if (request.offset < 0) throw invalidArgument("offset", "must not be negative");
+  if (request.offset > MAX_OFFSET) throw invalidArgument("offset", `must be at most ${MAX_OFFSET}`);
   const after = request.pageToken === "" ? undefined : decodePageToken(request.pageToken, isId);
   if (after !== undefined && request.offset > 0) {
     throw invalidArgument("offset", "cannot be combined with pageToken");

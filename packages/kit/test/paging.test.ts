@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decodePageToken, encodePageToken, resolvePage, takePage } from "../src/paging.ts";
+import { decodePageToken, encodePageToken, MAX_OFFSET, resolvePage, takePage } from "../src/paging.ts";
 import { expectDomainError } from "../src/testing.ts";
 
 const request = { pageSize: 0, pageToken: "", limit: 0, offset: 0 };
@@ -62,6 +62,14 @@ describe("resolvePage", () => {
       after: undefined,
       offset: 14,
     });
+  });
+
+  test("offsets are bounded: beyond MAX_OFFSET, page tokens are the way", () => {
+    assert.equal(resolvePage({ ...request, offset: MAX_OFFSET }).offset, MAX_OFFSET);
+    assert.equal(
+      fieldOf(() => resolvePage({ ...request, offset: MAX_OFFSET + 1 })),
+      "offset",
+    );
   });
 
   test("refuses negative numbers and offset with a token", () => {

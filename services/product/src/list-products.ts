@@ -5,8 +5,7 @@ import type {
   ListProductsRequest,
   ListProductsResponseSchema,
 } from "@skyros/contracts/skyros/product/v1/product_pb.js";
-import { invalidArgument } from "@skyros/kit/errors";
-import { type Page, resolvePage, takePage } from "@skyros/kit/paging";
+import { resolvePage, takePage } from "@skyros/kit/paging";
 import { isUuid, requireId, requireIds, requireText } from "@skyros/kit/validation";
 import { optionalCaller } from "./caller.ts";
 import type { ProductContext } from "./context.ts";
@@ -15,15 +14,6 @@ import type { ProductFilter } from "./store.ts";
 
 export const MAX_LIST_IDS = 100;
 const MAX_SEARCH_BYTES = 200;
-/** Legacy offsets make the database skip rows one by one; beyond this, page tokens are the way. */
-const MAX_OFFSET = 10_000;
-
-/** The request's paging, with a cursor the store can use as is. */
-function requirePage(request: ListProductsRequest): Page {
-  const page = resolvePage(request, isUuid);
-  if (page.offset > MAX_OFFSET) throw invalidArgument("offset", `must be at most ${MAX_OFFSET}`);
-  return page;
-}
 
 function requireSearch(value: string): string | undefined {
   const text = requireText(value, "search", {
@@ -49,7 +39,7 @@ export async function listProducts(
     const records = await ctx.store.findProducts(requireIds(request.ids, "ids", MAX_LIST_IDS), filter);
     return { result: await withSellers(ctx.users, ctx.logger, records), nextPageToken: "" };
   }
-  const page = requirePage(request);
+  const page = resolvePage(request, isUuid);
   const { items, nextPageToken } = takePage(await ctx.store.listProducts(filter, page), page);
   return { result: await withSellers(ctx.users, ctx.logger, items), nextPageToken };
 }
