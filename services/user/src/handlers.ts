@@ -53,11 +53,17 @@ function requireRole(value: string): Role {
   return value as Role;
 }
 
-function requireRefreshToken(value: string): Buffer {
+/**
+ * The stored hash a refresh token would have; undefined for a value far longer
+ * than any token we issue (an access token sent by mistake, say), which is
+ * treated as any other unknown token rather than as a malformed request.
+ */
+function refreshTokenHash(value: string): Buffer | undefined {
   if (value === "") throw invalidArgument("refreshToken", "is required");
-  if (value.length > 256) throw invalidArgument("refreshToken", "is not a refresh token");
-  return hashRefreshToken(value);
+  return value.length > 256 ? undefined : hashRefreshToken(value);
 }
+
+const invalidRefreshToken = () => unauthenticated("refresh token is invalid or expired");
 
 /** A user record as its public message. */
 export function toUserMessage(user: UserRecord): User {
@@ -128,7 +134,8 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
     },
 
     async refresh(request) {
-      const hash = requireRefreshToken(request.refreshToken);
+      const hash = refreshTokenHash(request.refreshToken);
+      if (hash === undefined) throw invalidRefreshToken();
       const next = newRefreshToken();
       const outcome = await store.rotateRefreshToken(
         hash,
@@ -139,7 +146,7 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
         throw unauthenticated("refresh token was already used; its session has been revoked");
       }
       if (outcome.verdict !== "rotate" || outcome.user === undefined) {
-        throw unauthenticated("refresh token is invalid or expired");
+        throw invalidRefreshToken();
       }
       // The new token is already stored in the family by the rotation.
       return issueTokens(outcome.user, "", next);
@@ -148,7 +155,8 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
     async logout(request, context) {
       const { userId } = await caller(context);
       // Idempotent: an unknown or already revoked token is not an error.
-      await store.revokeRefreshFamily(requireRefreshToken(request.refreshToken), userId);
+      const hash = refreshTokenHash(request.refreshToken);
+      if (hash !== undefined) await store.revokeRefreshFamily(hash, userId);
       return {};
     },
 

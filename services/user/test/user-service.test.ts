@@ -156,9 +156,16 @@ describe("Refresh and logout", () => {
     await expectRpcError(users.refresh({ refreshToken: tokens.refreshToken }), Code.Unauthenticated);
   });
 
-  test("an unknown refresh token is Unauthenticated", async () => {
-    await expectRpcError(users.refresh({ refreshToken: "nope" }), Code.Unauthenticated);
+  test("an unknown refresh token is Unauthenticated, even an access token sent in its place", async () => {
+    const tokens = await register("buyer");
+    for (const refreshToken of ["nope", tokens.accessToken]) {
+      const error = await expectRpcError(users.refresh({ refreshToken }), Code.Unauthenticated);
+      assert.equal(error.rawMessage, "refresh token is invalid or expired");
+    }
     await expectRpcError(users.refresh({ refreshToken: "" }), Code.InvalidArgument, "refreshToken");
+    // Logging out an unknown token is a no-op, whatever it looks like.
+    await users.logout({ refreshToken: tokens.accessToken }, auth(tokens.accessToken));
+    assert.ok((await users.refresh({ refreshToken: tokens.refreshToken })).accessToken);
   });
 });
 
