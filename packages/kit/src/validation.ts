@@ -61,7 +61,8 @@ export function requireId(value: string, field: string): string {
 /** A list of resource ids, each a UUID, at most `max` of them, duplicates removed. */
 export function requireIds(values: readonly string[], field: string, max: number): string[] {
   if (values.length > max) throw invalidArgument(field, `must have at most ${max} entries`);
-  return [...new Set(values.map((value) => requireId(value, field)))];
+  for (const value of values) if (!isUuid(value)) throw invalidArgument(field, "must be UUIDs");
+  return [...new Set(values.map((value) => value.toLowerCase()))];
 }
 
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is

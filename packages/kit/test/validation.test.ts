@@ -68,5 +68,11 @@ describe("validation", () => {
       violation(() => requireIds([id, id, id], "ids", 2)),
       "ids: must have at most 2 entries",
     );
+    for (const bad of [[""], [id, "x"]]) {
+      assert.equal(
+        violation(() => requireIds(bad, "ids", 5)),
+        "ids: must be UUIDs",
+      );
+    }
   });
 });

@@ -30,15 +30,18 @@ export async function listProducts(
 ): Promise<MessageInitShape<typeof ListProductsResponseSchema>> {
   const caller = await optionalCaller(ctx.users.verifier, call.requestHeader);
   const explicitSeller = request.sellerId === "" ? undefined : requireId(request.sellerId, "sellerId");
-  const filter: ProductFilter = {
-    // A seller who names no seller sees their own catalog, as the original API does.
-    sellerId: explicitSeller ?? (caller?.role === "seller" ? caller.userId : undefined),
-    search: requireSearch(request.search),
-  };
+  const search = requireSearch(request.search);
   if (request.ids.length > 0) {
-    const records = await ctx.store.findProducts(requireIds(request.ids, "ids", MAX_LIST_IDS), filter);
+    // Exactly those products, narrowed only by the filters the request names.
+    const ids = requireIds(request.ids, "ids", MAX_LIST_IDS);
+    const records = await ctx.store.findProducts(ids, { sellerId: explicitSeller, search });
     return { result: await withSellers(ctx.users, ctx.logger, records), nextPageToken: "" };
   }
+  const filter: ProductFilter = {
+    // A seller who names no seller lists their own catalog, as the original API does.
+    sellerId: explicitSeller ?? (caller?.role === "seller" ? caller.userId : undefined),
+    search,
+  };
   const page = resolvePage(request, isUuid);
   const { items, nextPageToken } = takePage(await ctx.store.listProducts(filter, page), page);
   return { result: await withSellers(ctx.users, ctx.logger, items), nextPageToken };

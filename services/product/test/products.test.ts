@@ -173,6 +173,9 @@ describe("ListProducts", () => {
     assert.ok(other.result.length > 0);
     const asBuyer = await system.products.listProducts({ pageSize: 100 }, as(buyer));
     assert.ok(asBuyer.result.some((p) => p.seller?.id === searchSeller.id));
+    // ids name exactly the products wanted, whoever sells them.
+    const named = await system.products.listProducts({ ids: [mine.id, (made[0] as Product).id] }, as(own));
+    assert.deepEqual(named.result.map((p) => p.id).sort(), [mine.id, (made[0] as Product).id].sort());
   });
 
   test("a presented token must be valid", async () => {
