@@ -313,6 +313,7 @@ describe("Idempotency-Key", () => {
       if (response.status === 200) ids.add(response.body.id);
       // 409 while the first runs; 503/504 only if the machine is too busy to confirm in time.
       else assert.ok([409, 503, 504].includes(response.status), response.text);
+      if (response.status === 409) assert.equal(response.headers.get("retry-after"), "2");
     }
     for (;;) {
       const repeat = await place([{ productId: lamp, quantity: 1 }], buyer, key);

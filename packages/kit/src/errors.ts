@@ -5,7 +5,7 @@
  */
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { BadRequestSchema, RetryInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 
 export type ErrorKind =
   | "invalid_argument"
@@ -36,36 +36,54 @@ export class DomainError extends Error {
   readonly kind: ErrorKind;
   /** The request field at fault, for invalid arguments (lowerCamelCase path). */
   readonly field: string | undefined;
+  /** When the same request may succeed if repeated: after this many seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(kind: ErrorKind, message: string, field?: string) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    options: { field?: string; retryAfterSeconds?: number } = {},
+  ) {
     super(message);
     this.kind = kind;
-    this.field = field;
+    this.field = options.field;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
 /** A request field with a bad value; the message should say what is expected. */
 export const invalidArgument = (field: string, message: string) =>
-  new DomainError("invalid_argument", `${field}: ${message}`, field);
+  new DomainError("invalid_argument", `${field}: ${message}`, { field });
 export const notFound = (message: string) => new DomainError("not_found", message);
 export const alreadyExists = (message: string) => new DomainError("already_exists", message);
 export const permissionDenied = (message: string) => new DomainError("permission_denied", message);
 export const unauthenticated = (message: string) => new DomainError("unauthenticated", message);
 export const failedPrecondition = (message: string) => new DomainError("failed_precondition", message);
-export const aborted = (message: string) => new DomainError("aborted", message);
-export const unavailable = (message: string) => new DomainError("unavailable", message);
+/** A conflict with a request in flight; with `retryAfterSeconds`, worth repeating then. */
+export const aborted = (message: string, retryAfterSeconds?: number) =>
+  new DomainError("aborted", message, { retryAfterSeconds });
+export const unavailable = (message: string, retryAfterSeconds?: number) =>
+  new DomainError("unavailable", message, { retryAfterSeconds });
 
-/** The ConnectError to send for a DomainError, with a BadRequest detail naming the field. */
+/**
+ * The ConnectError to send for a DomainError: a BadRequest detail naming the
+ * field, a RetryInfo detail saying when to repeat the request (the gateway
+ * turns it into Retry-After).
+ */
 export function domainErrorToConnect(error: DomainError): ConnectError {
-  const details =
-    error.field === undefined
-      ? []
-      : [
-          {
-            desc: BadRequestSchema,
-            value: { fieldViolations: [{ field: error.field, description: error.message }] },
-          },
-        ];
+  const details: ConstructorParameters<typeof ConnectError>[3] = [];
+  if (error.field !== undefined) {
+    details.push({
+      desc: BadRequestSchema,
+      value: { fieldViolations: [{ field: error.field, description: error.message }] },
+    });
+  }
+  if (error.retryAfterSeconds !== undefined) {
+    details.push({
+      desc: RetryInfoSchema,
+      value: { retryDelay: { seconds: BigInt(Math.ceil(error.retryAfterSeconds)) } },
+    });
+  }
   return new ConnectError(error.message, codeOfKind[error.kind], undefined, details);
 }
 

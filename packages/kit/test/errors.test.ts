@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { BadRequestSchema, RetryInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import {
   aborted,
   alreadyExists,
@@ -12,6 +12,7 @@ import {
   permissionDenied,
   toPublicError,
   unauthenticated,
+  unavailable,
 } from "../src/errors.ts";
 
 describe("toPublicError", () => {
@@ -32,6 +33,14 @@ describe("toPublicError", () => {
       assert.equal(publicError.rawMessage, error.message);
       assert.deepEqual(unexpected, []);
     }
+  });
+
+  test("an error worth repeating later carries a RetryInfo detail", () => {
+    for (const error of [aborted("busy", 2), unavailable("down", 1.5)]) {
+      const publicError = toPublicError(error, () => {});
+      assert.equal(publicError.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 2n);
+    }
+    assert.deepEqual(toPublicError(aborted("lost"), () => {}).findDetails(RetryInfoSchema), []);
   });
 
   test("an invalid argument carries a BadRequest detail naming the field", () => {

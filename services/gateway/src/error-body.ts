@@ -9,6 +9,7 @@ import { Code, type ConnectError } from "@connectrpc/connect";
 import {
   ErrorInfoSchema,
   file_google_rpc_error_details,
+  RetryInfoSchema,
 } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { packDetails } from "@skyros/kit/grpc-status";
 import { httpStatusFromCode, httpStatusFromReason } from "./http-status.ts";
@@ -76,11 +77,21 @@ function detailsOf(error: ConnectError): JsonValue[] {
 export const noRoute = (method: string, path: string) =>
   new GatewayError(Code.NotFound, `no route for ${method} ${path.slice(0, 200)}`);
 
-/** The HTTP status and body for a service's error. */
-export function renderConnectError(error: ConnectError): { status: number; body: StatusBody } {
+/**
+ * The HTTP status, body and headers for a service's error. A RetryInfo detail
+ * becomes Retry-After, also when the message and details are masked.
+ */
+export function renderConnectError(error: ConnectError): {
+  status: number;
+  body: StatusBody;
+  headers: Record<string, string>;
+} {
   const info = error.details.length === 0 ? undefined : error.findDetails(ErrorInfoSchema)[0];
   const special = info?.domain === "skyros" ? httpStatusFromReason(info.reason) : undefined;
+  const delay = error.details.length === 0 ? undefined : error.findDetails(RetryInfoSchema)[0]?.retryDelay;
+  const retrySeconds = delay === undefined ? 0 : Math.ceil(Number(delay.seconds) + delay.nanos / 1e9);
   return {
+    headers: retrySeconds > 0 ? { "retry-after": String(retrySeconds) } : {},
     status: special ?? httpStatusFromCode(error.code),
     body: {
       code: error.code,

@@ -173,10 +173,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const { status, body } = renderGatewayError(error);
       sendError(reply, status, body, { ...error.headers });
     } else if (error instanceof ConnectError) {
-      const { status, body } = renderConnectError(error);
+      const { status, body, headers } = renderConnectError(error);
       if (status >= 500)
         logger.warn({ requestId: request.id, code: Code[error.code], err: error }, "service call failed");
-      sendError(reply, status, body);
+      sendError(reply, status, body, headers);
     } else if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       sendError(reply, 413, {
         code: Code.InvalidArgument,

@@ -33,8 +33,14 @@ const asPlaced = (order: OrderRecord): OrderRecord =>
     ? order
     : { ...order, status: "pending", updateTime: order.createTime };
 
+/** A placement takes well under a second unless something is down; the client may look again then. */
+const RETRY_AFTER_SECONDS = 2;
+
 const inProgress = () =>
-  aborted("a request with this Idempotency-Key is still in progress; retry it in a few seconds");
+  aborted(
+    "a request with this Idempotency-Key is still in progress; retry it in a few seconds",
+    RETRY_AFTER_SECONDS,
+  );
 
 /** The handler of CreateOrder. */
 export function createOrderHandler(ctx: OrderContext) {
@@ -106,6 +112,7 @@ export function createOrderHandler(ctx: OrderContext) {
     }
     throw unavailable(
       "the order could not be confirmed yet; retry with the same Idempotency-Key to learn its outcome",
+      RETRY_AFTER_SECONDS,
     );
   };
 }
