@@ -108,6 +108,20 @@ describe("operations", () => {
     assert.equal(me.operationId, "UserService_GetMe");
     assert.match(me.description, /^GetMe returns the profile of the authenticated caller\./);
     assert.equal(document.paths["/v1/users/login"].post.security, undefined);
+    const orderHeaders = document.paths["/v1/orders"].post.parameters.filter(
+      (parameter: { in: string }) => parameter.in === "header",
+    );
+    assert.deepEqual(
+      orderHeaders.map((parameter: { name: string; required: boolean }) => [
+        parameter.name,
+        parameter.required,
+      ]),
+      [["Idempotency-Key", false]],
+    );
+    assert.equal(
+      document.paths["/v1/orders"].get.parameters.filter((p: { in: string }) => p.in === "header").length,
+      0,
+    );
     const create = document.paths["/v1/orders"].post;
     assert.match(create.description, /Roles: buyer\./);
     const list = document.paths["/v1/products"].get.parameters.map((p: { name: string }) => p.name);

@@ -105,6 +105,17 @@ function operation(route: Route, schemas: SchemaCollector, describe: Description
     return parameter;
   });
   parameters.push(...queryParameters(route, schemas, describe));
+  if (route.idempotencyKey) {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Makes a retry safe: a repeat with the same key and body returns the first answer and " +
+        "changes nothing; the same key with another body is a 422. Up to 255 characters.",
+      schema: { type: "string", maxLength: 255 },
+    });
+  }
   const responseSchema =
     route.responseBody === undefined ? schemas.message(method.output) : schemas.value(route.responseBody);
   const notes: string[] = [];

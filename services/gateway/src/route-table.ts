@@ -8,6 +8,7 @@ import { getOption, hasOption } from "@bufbuild/protobuf";
 import { http } from "@skyros/contracts/google/api/annotations_pb.js";
 import type { HttpRule } from "@skyros/contracts/google/api/http_pb.js";
 import { auth } from "@skyros/contracts/skyros/api/v1/auth_pb.js";
+import { idempotency_key } from "@skyros/contracts/skyros/api/v1/idempotency_pb.js";
 import { jsonPathOf, resolveFieldPath } from "./field-paths.ts";
 import { type PathTemplate, parsePathTemplate, type Variable } from "./path-template.ts";
 
@@ -43,6 +44,8 @@ export interface Route {
   /** JSON paths of fields the query string may not set (bound by path or body). */
   readonly boundPaths: ReadonlySet<string>;
   readonly auth: AuthRule;
+  /** Whether the RPC takes an Idempotency-Key header (skyros.api.v1.idempotency_key). */
+  readonly idempotencyKey: boolean;
   /** 0 for the main binding, then 1, 2... for additional_bindings. */
   readonly bindingIndex: number;
 }
@@ -126,6 +129,7 @@ function routeOf(upstream: string, method: DescMethod, rule: HttpRule, bindingIn
     pathBindings,
     boundPaths,
     auth: { required: authRule?.required ?? false, roles: authRule?.roles ?? [] },
+    idempotencyKey: getOption(method, idempotency_key),
     bindingIndex,
   };
 }
