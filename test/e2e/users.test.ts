@@ -100,9 +100,22 @@ describe("POST /v1/users/register/{userType}", () => {
 
   test("a wrong JSON type is 400 naming the field", async () => {
     const response = await system.api("POST", "/v1/users/register/buyer", { body: { name: 42 } });
+    const message = 'invalid value for field "name": expected a string, got 42';
     assert.deepEqual(
       [response.status, response.body],
-      [400, { code: 3, message: 'invalid value for field "name": expected string, got 42', details: [] }],
+      [
+        400,
+        {
+          code: 3,
+          message,
+          details: [
+            {
+              "@type": "type.googleapis.com/google.rpc.BadRequest",
+              fieldViolations: [{ field: "name", description: message }],
+            },
+          ],
+        },
+      ],
     );
   });
 });

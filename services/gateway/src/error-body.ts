@@ -7,6 +7,7 @@ import { createRegistry, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import {
+  BadRequestSchema,
   ErrorInfoSchema,
   file_google_rpc_error_details,
   RetryInfoSchema,
@@ -27,22 +28,25 @@ export class GatewayError extends Error {
   readonly code: Code;
   readonly httpStatus: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The request field at fault (its JSON path), sent as a BadRequest detail as services do. */
+  readonly field: string | undefined;
 
   constructor(
     code: Code,
     message: string,
-    options: { httpStatus?: number; headers?: Record<string, string> } = {},
+    options: { httpStatus?: number; headers?: Record<string, string>; field?: string } = {},
   ) {
     super(message);
     this.code = code;
     this.httpStatus = options.httpStatus ?? httpStatusFromCode(code);
     this.headers = options.headers ?? {};
+    this.field = options.field;
   }
 }
 
 /** A request field the gateway could not read; the message names it. */
 export const badField = (field: string, problem: string) =>
-  new GatewayError(Code.InvalidArgument, `invalid value for field "${field}": ${problem}`);
+  new GatewayError(Code.InvalidArgument, `invalid value for field "${field}": ${problem}`, { field });
 
 // The detail types services may attach (google.rpc error details); others are dropped.
 const detailRegistry = createRegistry(file_google_rpc_error_details);
@@ -103,7 +107,16 @@ export function renderConnectError(error: ConnectError): {
 
 /** The HTTP status and body for an error the gateway raised itself. */
 export function renderGatewayError(error: GatewayError): { status: number; body: StatusBody } {
-  return { status: error.httpStatus, body: { code: error.code, message: error.message, details: [] } };
+  const details: JsonValue[] =
+    error.field === undefined
+      ? []
+      : [
+          {
+            "@type": `type.googleapis.com/${BadRequestSchema.typeName}`,
+            fieldViolations: [{ field: error.field, description: error.message }],
+          },
+        ];
+  return { status: error.httpStatus, body: { code: error.code, message: error.message, details } };
 }
 
 /** The body for anything unexpected: a bare Internal; the cause goes to the log only. */

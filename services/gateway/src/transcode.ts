@@ -16,6 +16,7 @@ import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
 import { setJsonPath } from "./field-paths.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
+import { expectedButGot, fieldExpected, messageExpected } from "./json-field-errors.ts";
 import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
 
@@ -80,26 +81,31 @@ export function createResponseEncoder(routes: readonly Route[], registry: Regist
   };
 }
 
-const pathsOfTypes = new WeakMap<DescMessage, Map<string, string>>();
+interface TypeSite {
+  readonly path: string;
+  readonly message: DescMessage;
+}
+
+const sitesOfTypes = new WeakMap<DescMessage, Map<string, TypeSite>>();
 
 /** Where each message type first occurs under `root`, as a JSON field path. */
-function messagePaths(root: DescMessage): Map<string, string> {
-  const known = pathsOfTypes.get(root);
+function typeSites(root: DescMessage): Map<string, TypeSite> {
+  const known = sitesOfTypes.get(root);
   if (known !== undefined) return known;
-  const paths = new Map<string, string>([[root.typeName, ""]]);
+  const sites = new Map<string, TypeSite>([[root.typeName, { path: "", message: root }]]);
   const queue: [DescMessage, string][] = [[root, ""]];
   while (queue.length > 0) {
     const [message, prefix] = queue.shift() as [DescMessage, string];
     for (const field of message.fields) {
       const child = field.fieldKind === "message" || field.fieldKind === "list" ? field.message : undefined;
-      if (child === undefined || paths.has(child.typeName)) continue;
+      if (child === undefined || sites.has(child.typeName)) continue;
       const path = prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
-      paths.set(child.typeName, path);
+      sites.set(child.typeName, { path, message: child });
       queue.push([child, path]);
     }
   }
-  pathsOfTypes.set(root, paths);
-  return paths;
+  sitesOfTypes.set(root, sites);
+  return sites;
 }
 
 /**
@@ -112,15 +118,23 @@ function decodeError(input: DescMessage, error: unknown): GatewayError {
   const detail = message.replace(/^cannot decode [^:]*: /, "");
   if (cause instanceof Error && "field" in cause && typeof cause.field === "function") {
     const field = cause.field() as DescField;
-    const parentPath = messagePaths(input).get(field.parent.typeName);
+    const parentPath = typeSites(input).get(field.parent.typeName)?.path;
     const name = parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName;
-    return badField(name, cause.message);
+    return badField(name, expectedButGot(fieldExpected(field), cause.message));
   }
   const typeName = /^cannot decode message ([\w.]+)/.exec(message)?.[1];
   if (typeName === input.typeName) {
     return new GatewayError(Code.InvalidArgument, "the request body must be a JSON object");
   }
-  const path = typeName === undefined ? undefined : messagePaths(input).get(typeName);
-  if (path) return badField(path, detail);
+  const site = typeName === undefined ? undefined : typeSites(input).get(typeName);
+  if (site?.path) {
+    // The reader quotes either the value it got or why it refused it.
+    const quotesValue = /^(?:".*"|-?\d.*|true|false|null|object|Array\(\d+\))$/.test(detail);
+    const expected = messageExpected(site.message);
+    return badField(
+      site.path,
+      quotesValue ? expectedButGot(expected, `: ${detail}`) : `expected ${expected} (${detail})`,
+    );
+  }
   return new GatewayError(Code.InvalidArgument, `invalid request: ${detail}`);
 }

@@ -91,7 +91,8 @@ describe("query parameters", () => {
   test("a bad number names the field", () => {
     assert.throws(() => decode("GET", "/v1/shelves/s1/books?pageSize=ten"), {
       name: "GatewayError",
-      message: 'invalid value for field "pageSize": expected number (int32), got "ten"',
+      message:
+        'invalid value for field "pageSize": expected an integer from -2147483648 to 2147483647, got "ten"',
     });
   });
 });

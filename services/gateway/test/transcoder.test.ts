@@ -164,27 +164,40 @@ describe("bad requests", () => {
   test("a wrong JSON type names the field, nested ones by their JSON path", async () => {
     const top = await call(gateway, "PUT", "/v1/shelves/s/books/b", { body: { title: 5 } });
     assert.equal(top.status, 400);
+    const titleMessage = 'invalid value for field "title": expected a string, got 5';
     assert.deepEqual(top.body, {
       code: 3,
-      message: 'invalid value for field "title": expected string, got 5',
-      details: [],
+      message: titleMessage,
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [{ field: "title", description: titleMessage }],
+        },
+      ],
     });
     const nested = await call(gateway, "POST", "/v1/shelves/s/books", { body: { publishTime: "yesterday" } });
     assert.equal(nested.status, 400);
-    assert.deepEqual(nested.body, {
-      code: 3,
-      message: 'invalid value for field "book.publishTime": invalid RFC 3339 string',
-      details: [],
-    });
+    assert.equal(nested.body.code, 3);
+    assert.equal(
+      nested.body.message,
+      'invalid value for field "book.publishTime": expected an RFC 3339 timestamp, such as "2026-01-02T03:04:05Z" (invalid RFC 3339 string)',
+    );
+    assert.equal(nested.body.details[0].fieldViolations[0].field, "book.publishTime");
   });
 
   test("a bad query value names the field", async () => {
     const response = await call(gateway, "GET", "/v1/shelves/s/books?available_only=maybe");
     assert.equal(response.status, 400);
+    const message = 'invalid value for field "availableOnly": expected true or false, got "maybe"';
     assert.deepEqual(response.body, {
       code: 3,
-      message: 'invalid value for field "availableOnly": expected true or false, got "maybe"',
-      details: [],
+      message,
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [{ field: "availableOnly", description: message }],
+        },
+      ],
     });
   });
 

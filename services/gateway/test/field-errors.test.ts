@@ -1,0 +1,54 @@
+/**
+ * A body protobuf's JSON reader refuses is a 400 that names the field by its
+ * JSON path and says, in JSON terms, what it takes and what it got.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
+import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { buildRoutes, type Route } from "../src/route-table.ts";
+import { decodeRequest } from "../src/transcode.ts";
+
+const routes = buildRoutes([
+  { name: "product", services: [ProductService] },
+  { name: "order", services: [OrderService] },
+]);
+const routeOf = (name: string) => routes.find((route) => route.method.name === name) as Route;
+
+const refusal = (name: string, body: unknown, bindings: [string, string][] = []) => {
+  try {
+    decodeRequest(routeOf(name), new Map(bindings), {}, body);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail(`${name} accepted ${JSON.stringify(body)}`);
+};
+
+test("each refusal names the field and says what it takes, in JSON terms", () => {
+  const int64 = "an integer from -9223372036854775808 to 9223372036854775807 (a number or a decimal string)";
+  const cases: [string, unknown, string][] = [
+    ["CreateProduct", { price: 1.5 }, `"price": expected ${int64}, got 1.5`],
+    ["CreateProduct", { price: "abc" }, `"price": expected ${int64}, got abc`],
+    [
+      "CreateProduct",
+      { stock: 3e9 },
+      '"stock": expected an integer from -2147483648 to 2147483647, got 3000000000',
+    ],
+    ["CreateProduct", { name: ["x"] }, '"name": expected a string, got an array'],
+    ["CreateProduct", { name: {} }, '"name": expected a string, got an object'],
+    ["CreateOrder", { items: ["x"] }, '"items": expected a JSON object, got "x"'],
+    [
+      "CreateOrder",
+      { items: [{ quantity: "x" }] },
+      '"items.quantity": expected an integer from -2147483648 to 2147483647, got "x"',
+    ],
+  ];
+  for (const [rpc, body, expected] of cases) {
+    assert.equal(refusal(rpc, body), `invalid value for field ${expected}`, JSON.stringify(body));
+  }
+  const id = "3f0e5a4e-0000-4000-8000-000000000001";
+  assert.equal(
+    refusal("UpdateProduct", { updateMask: {} }, [["id", id]]),
+    'invalid value for field "updateMask": expected a string of comma-separated field paths, such as "name,price", got an object',
+  );
+});
