@@ -14,10 +14,20 @@ export interface TextRule {
   readonly multiline?: boolean;
 }
 
-// Control characters (C0 and C1) have no place in a name and would be shown
-// to other users as they are; text of several lines keeps tab, LF and CR.
-const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
-const CONTROL_BUT_LINES = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/**
+ * Whether text holds a control character (C0 or C1): they have no place in a
+ * name and would be shown to other users as they are. Text of several lines
+ * keeps tab, LF and CR.
+ */
+function hasControlCharacter(text: string, multiline: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x20 && (code < 0x7f || code > 0x9f)) continue;
+    if (multiline && (code === 0x09 || code === 0x0a || code === 0x0d)) continue;
+    return true;
+  }
+  return false;
+}
 
 /**
  * The trimmed text of a field, checked against its rule. NUL characters are
@@ -26,7 +36,7 @@ const CONTROL_BUT_LINES = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]
 export function requireText(value: string, field: string, rule: TextRule): string {
   if (value.includes("\u0000")) throw invalidArgument(field, "must not contain NUL characters");
   const text = value.trim();
-  if ((rule.multiline ? CONTROL_BUT_LINES : CONTROL).test(text)) {
+  if (hasControlCharacter(text, rule.multiline ?? false)) {
     throw invalidArgument(
       field,
       rule.multiline
