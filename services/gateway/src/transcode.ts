@@ -15,6 +15,7 @@ import {
 import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
 import { setJsonPath } from "./field-paths.ts";
+import { checkIntegerStrings } from "./integer-strings.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
 import { expectedButGot, fieldExpected, messageExpected } from "./json-field-errors.ts";
 import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
@@ -43,6 +44,7 @@ export function decodeRequest(
     const field = binding.chain[binding.chain.length - 1] as DescField;
     setJsonPath(json, binding.chain, textToJson(field, bindings.get(binding.fieldPath) ?? ""));
   }
+  checkIntegerStrings(route.method.input, json);
   try {
     return fromJson(route.method.input, json as JsonValue, { ignoreUnknownFields: true });
   } catch (error) {

@@ -24,11 +24,16 @@ const refusal = (name: string, body: unknown, bindings: [string, string][] = [])
   assert.fail(`${name} accepted ${JSON.stringify(body)}`);
 };
 
+test("decimal strings are integers; other spellings are refused", () => {
+  const message = decodeRequest(routeOf("CreateProduct"), new Map(), {}, { price: "-12", stock: "7" });
+  assert.deepEqual([(message as { price?: bigint }).price, (message as { stock?: number }).stock], [-12n, 7]);
+});
+
 test("each refusal names the field and says what it takes, in JSON terms", () => {
   const int64 = "an integer from -9223372036854775808 to 9223372036854775807 (a number or a decimal string)";
   const cases: [string, unknown, string][] = [
     ["CreateProduct", { price: 1.5 }, `"price": expected ${int64}, got 1.5`],
-    ["CreateProduct", { price: "abc" }, `"price": expected ${int64}, got abc`],
+    ["CreateProduct", { price: "abc" }, `"price": expected ${int64}, got "abc"`],
     [
       "CreateProduct",
       { stock: 3e9 },
@@ -46,6 +51,21 @@ test("each refusal names the field and says what it takes, in JSON terms", () =>
   for (const [rpc, body, expected] of cases) {
     assert.equal(refusal(rpc, body), `invalid value for field ${expected}`, JSON.stringify(body));
   }
+  for (const price of ["0x10", " 10 ", "+5", "1e3", ""]) {
+    assert.equal(
+      refusal("CreateProduct", { price }),
+      `invalid value for field "price": expected ${int64}, got ${JSON.stringify(price)}`,
+    );
+  }
+  assert.equal(
+    refusal("CreateOrder", {
+      items: [
+        { productId: "p", quantity: 1 },
+        { product_id: "q", quantity: "0x2" },
+      ],
+    }),
+    'invalid value for field "items.quantity": expected an integer from -2147483648 to 2147483647, got "0x2"',
+  );
   const id = "3f0e5a4e-0000-4000-8000-000000000001";
   assert.equal(
     refusal("UpdateProduct", { updateMask: {} }, [["id", id]]),
