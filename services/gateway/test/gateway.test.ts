@@ -251,6 +251,13 @@ describe("operations", () => {
     assert.match(metrics.text, /^http_request_duration_seconds_bucket\{le="0\.005",method="GET",route=/m);
     assert.match(metrics.text, /^process_cpu_user_seconds_total /m);
     assert.ok(!metrics.text.includes("/v1/shelves/s1/books/b1"), "raw URLs are not labels");
+    // A body that fails to parse is still counted under its route.
+    await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: "{bad" });
+    const after = await call(gateway, "GET", "/metrics");
+    assert.match(
+      after.text,
+      /^http_request_errors_total\{method="POST",route="\/v1\/\{parent=shelves\/\*\}\/books",status="400"\} \d+$/m,
+    );
   });
 
   test("metrics count each request once, in its own series", async () => {
