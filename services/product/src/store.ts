@@ -26,12 +26,6 @@ export interface ProductFilter {
   readonly search?: string | undefined;
 }
 
-export type ProductUpdate =
-  | { readonly outcome: "updated"; readonly record: ProductRecord }
-  | { readonly outcome: "not-found" }
-  /** The new stock plus the units orders hold would pass the limit. */
-  | { readonly outcome: "stock-over-limit"; readonly held: number };
-
 export interface ProductStore {
   insertProduct(product: NewProduct): Promise<ProductRecord>;
   /** A live product, or undefined when it is unknown or deleted. */
@@ -40,17 +34,8 @@ export interface ProductStore {
   findProducts(ids: readonly string[], filter?: ProductFilter): Promise<ProductRecord[]>;
   /** One page of live products, newest first: up to `page.size + 1` rows, so the caller sees if more follow. */
   listProducts(filter: ProductFilter, page: Page): Promise<ProductRecord[]>;
-  /**
-   * Applies `changes` to a live product of `sellerId`. A new stock must fit,
-   * with the units orders hold (which come back if they are cancelled), within
-   * `maxStock`; otherwise nothing changes and the held units are reported.
-   */
-  updateProduct(
-    id: string,
-    sellerId: string,
-    changes: ProductChanges,
-    maxStock: number,
-  ): Promise<ProductUpdate>;
+  /** Applies `changes` to a live product of `sellerId`; undefined when there is none. */
+  updateProduct(id: string, sellerId: string, changes: ProductChanges): Promise<ProductRecord | undefined>;
   /** Soft-deletes a live product of `sellerId`; false when there is none. */
   deleteProduct(id: string, sellerId: string): Promise<boolean>;
   /**
@@ -196,26 +181,17 @@ export function createProductStore(sql: Sql): ProductStore {
       return selectProducts({ filter, after: page.after, limit: page.size + 1, offset: page.offset });
     },
 
-    async updateProduct(id, sellerId, changes, maxStock) {
-      const stock = changes.stock ?? null;
-      // The row lock taken by the update orders this check after any reservation
-      // or release of the product in flight.
+    async updateProduct(id, sellerId, changes) {
       const [row] = await sql<ProductRecord[]>`
         update products set
           name = coalesce(${changes.name ?? null}, name),
           description = coalesce(${changes.description ?? null}, description),
           price = coalesce(${changes.price ?? null}::bigint, price),
-          stock = coalesce(${stock}::integer, stock),
+          stock = coalesce(${changes.stock ?? null}::integer, stock),
           update_time = now()
         where id = ${id} and seller_id = ${sellerId} and delete_time is null
-          and (${stock}::integer is null or ${stock}::integer + held <= ${maxStock})
         returning ${columns()}`;
-      if (row !== undefined) return { outcome: "updated", record: row };
-      const [found] = await sql<{ held: number }[]>`
-        select held from products where id = ${id} and seller_id = ${sellerId} and delete_time is null`;
-      return found === undefined
-        ? { outcome: "not-found" }
-        : { outcome: "stock-over-limit", held: found.held };
+      return row;
     },
 
     async deleteProduct(id, sellerId) {

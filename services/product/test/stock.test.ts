@@ -34,10 +34,7 @@ const heldFor = async (productId: string) => {
     select sum(item.quantity) as units from reservation_items item
     join reservations r using (order_id)
     where item.product_id = ${productId} and r.status = 'held'`;
-  const units = Number(row?.units ?? 0);
-  const [product] = await system.sql<{ held: number }[]>`select held from products where id = ${productId}`;
-  assert.equal(product?.held, units, "the product's held column follows its held reservations");
-  return units;
+  return Number(row?.units ?? 0);
 };
 const reserve = (orderId: string, items: { productId: string; quantity: number }[]) =>
   system.products.reserveStock({ orderId, items }, internal);
@@ -337,74 +334,10 @@ describe("ReleaseStock", () => {
       assert.equal(await stockOf(a), row?.status === "held" ? 6 : 10);
       await release(orderId);
       assert.equal(await stockOf(a), 10);
-      assert.equal(await heldFor(a), 0);
     }
   });
 
   test("a malformed order id is InvalidArgument", async () => {
     await expectRpcError(release("nope"), Code.InvalidArgument, "orderId");
-  });
-});
-
-describe("stock changes and held units", () => {
-  const setStock = (id: string, stock: number) =>
-    system.products.updateProduct({ id, stock, updateMask: { paths: ["stock"] } }, as(seller));
-
-  test("a seller's stock plus the units orders hold stays within the limit, so every release fits", async () => {
-    const a = await newProduct(1_000_000_000);
-    const first = randomUUID();
-    await reserve(first, [{ productId: a, quantity: 600_000_000 }]);
-    assert.equal((await setStock(a, 400_000_000)).stock, 400_000_000);
-    const error = await expectRpcError(setStock(a, 400_000_001), Code.InvalidArgument, "stock");
-    assert.match(error.rawMessage, /must be at most 400000000, because orders hold 600000000 units/);
-    assert.equal(await stockOf(a), 400_000_000, "a refused change changes nothing");
-
-    const second = randomUUID();
-    await reserve(second, [{ productId: a, quantity: 400_000_000 }]);
-    assert.equal(await heldFor(a), 1_000_000_000);
-    await expectRpcError(setStock(a, 1), Code.InvalidArgument, "stock");
-    assert.equal((await setStock(a, 0)).stock, 0, "the same stock again is fine");
-
-    assert.equal((await release(first)).released, true);
-    assert.equal((await release(second)).released, true);
-    assert.equal(await stockOf(a), 1_000_000_000);
-    assert.equal(await heldFor(a), 0);
-    assert.equal((await setStock(a, 1_000_000_000)).stock, 1_000_000_000);
-  });
-
-  test("other fields change whatever the orders hold", async () => {
-    const a = await newProduct(1_000_000_000);
-    await reserve(randomUUID(), [{ productId: a, quantity: 1_000_000_000 }]);
-    const renamed = await system.products.updateProduct(
-      { id: a, name: "Gadget", updateMask: { paths: ["name"] } },
-      as(seller),
-    );
-    assert.equal(renamed.name, "Gadget");
-    assert.equal(renamed.stock, 0);
-  });
-
-  test("stock changes racing reservations never pass the limit", async () => {
-    const a = await newProduct(1_000);
-    await reserve(randomUUID(), [{ productId: a, quantity: 100 }]);
-    // Orders hold at least 100 units throughout, so each "over" change must be refused,
-    // whichever reservations it races; the small ones always fit.
-    const over = Array.from({ length: 10 }, (_, i) => setStock(a, 999_999_901 + i));
-    const small = Array.from({ length: 10 }, (_, i) => setStock(a, 500 + i));
-    const reservations = Array.from({ length: 10 }, () =>
-      reserve(randomUUID(), [{ productId: a, quantity: 50 }]),
-    );
-    const [overResults, smallResults] = await Promise.all([
-      Promise.allSettled(over),
-      Promise.allSettled(small),
-      Promise.allSettled(reservations),
-    ]);
-    for (const result of overResults) {
-      assert.equal(result.status, "rejected");
-      if (result.status === "rejected")
-        assert.equal(ConnectError.from(result.reason).code, Code.InvalidArgument);
-    }
-    assert.ok(smallResults.every((result) => result.status === "fulfilled"));
-    const stock = (await stockOf(a)) ?? -1;
-    assert.ok(stock >= 0 && stock + (await heldFor(a)) <= 1_000_000_000);
   });
 });
