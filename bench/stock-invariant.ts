@@ -62,7 +62,9 @@ export async function checkStockInvariant(
       group by 1`;
     for (const line of lines) held.set(line.productId, line.quantity);
     const shelf = new Map<string, number>();
-    for (const row of await products<{ id: string; stock: number }[]>`select id, stock from products`) {
+    // stock is a bigint column; float8 holds any count exactly up to 2^53.
+    for (const row of await products<{ id: string; stock: number }[]>`
+      select id, stock::float8 as stock from products`) {
       shelf.set(row.id, row.stock);
     }
 

@@ -142,7 +142,10 @@ test("no stock is lost or held twice when the order or the product service is ki
       { id: string; status: string; stock: string; items: { productId: string; quantity: number }[] }[]
     >`
       select id, status, stock, items from orders`;
-    const stockRows = await shelf<{ id: string; stock: number }[]>`select id, stock from products`;
+    // stock is a bigint column: counted here as exact numbers.
+    const stockRows = await shelf<
+      { id: string; stock: number }[]
+    >`select id, stock::float8 as stock from products`;
     const heldRows = await shelf<{ order_id: string; product_id: string; quantity: number }[]>`
       select i.order_id, i.product_id, i.quantity
       from reservations r join reservation_items i using (order_id)

@@ -65,8 +65,11 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-const productColumns = `id, seller_id as "sellerId", name, description, price, stock,
-  create_time as "createTime", update_time as "updateTime"`;
+// The API's stock is an int32. Only units given back by cancelled orders can
+// take a shelf past it (sellers set at most 1e9); such a shelf reads as the
+// most the field can say, and every unit stays in the column, ready to sell.
+const productColumns = `id, seller_id as "sellerId", name, description, price,
+  least(stock, 2147483647)::integer as stock, create_time as "createTime", update_time as "updateTime"`;
 
 /** A read of live products, newest first. */
 export interface ProductQuery {

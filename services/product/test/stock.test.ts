@@ -26,7 +26,10 @@ const newProduct = async (stock: number) =>
   (await system.products.createProduct({ name: "Widget", description: "", price: 100n, stock }, as(seller)))
     .id;
 const stockOf = async (id: string) => {
-  const [row] = await system.sql<{ stock: number }[]>`select stock from products where id = ${id}`;
+  // The column itself, not the API's int32 view of it.
+  const [row] = await system.sql<
+    { stock: number }[]
+  >`select stock::float8 as stock from products where id = ${id}`;
   return row?.stock;
 };
 const heldFor = async (productId: string) => {
@@ -339,5 +342,30 @@ describe("ReleaseStock", () => {
 
   test("a malformed order id is InvalidArgument", async () => {
     await expectRpcError(release("nope"), Code.InvalidArgument, "orderId");
+  });
+});
+
+describe("units given back past the stock limit", () => {
+  const setStock = (id: string, stock: number) =>
+    system.products.updateProduct({ id, stock, updateMask: { paths: ["stock"] } }, as(seller));
+
+  test("every release fits, however high the shelf gets, and all of it can be sold again", async () => {
+    // The seller keeps setting the shelf to the limit while orders hold units.
+    const a = await newProduct(1_000_000_000);
+    const [first, second] = [randomUUID(), randomUUID()];
+    await reserve(first, [{ productId: a, quantity: 1_000_000_000 }]);
+    await setStock(a, 1_000_000_000);
+    await reserve(second, [{ productId: a, quantity: 1_000_000_000 }]);
+    await setStock(a, 1_000_000_000);
+    assert.equal((await release(first)).released, true);
+    assert.equal((await release(second)).released, true);
+    assert.equal(await stockOf(a), 3_000_000_000, "no unit lost");
+    assert.equal(await heldFor(a), 0);
+    // The API's int32 shows the most it can; the column keeps the count.
+    assert.equal((await system.products.getProduct({ id: a })).stock, 2_147_483_647);
+    const third = randomUUID();
+    await reserve(third, [{ productId: a, quantity: 2_000_000_000 }]);
+    assert.equal(await stockOf(a), 1_000_000_000);
+    assert.equal((await system.products.getProduct({ id: a })).stock, 1_000_000_000);
   });
 });

@@ -1,0 +1,11 @@
+-- Sellers set a product's stock up to 1e9, but the units that cancelled or
+-- rejected orders give back are added to whatever the shelf holds then, so the
+-- stock can pass that limit, and could pass the integer column's: the release
+-- then failed on every retry and the units stayed out of stock for good. A
+-- bigint holds any count that can come back. The functions of 0002 and 0003
+-- need no change: their arithmetic follows the column's type, and a shortage
+-- they record is below the quantity asked for, itself an integer.
+--
+-- Changing the type rewrites the table under an exclusive lock: a moment for a
+-- catalog of thousands of products, longer for millions.
+alter table products alter column stock type bigint;
