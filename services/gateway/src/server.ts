@@ -213,7 +213,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.route({
     method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     url: "/*",
-    onRequest: transcoder.findRoute,
+    preParsing: transcoder.findRoute,
     handler: transcoder.handle,
   });
   return app;

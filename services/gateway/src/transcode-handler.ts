@@ -48,10 +48,10 @@ declare module "fastify" {
 }
 
 /**
- * The two steps of every path the route table may serve: `findRoute` (an
- * onRequest hook) settles the route before any body is read, so an unknown
- * path is a 404 and a wrong method a 405 whatever the body; `handle` calls the
- * service.
+ * The two steps of every path the route table may serve: `findRoute` (a
+ * preParsing hook: after the onRequest hooks, the rate limit among them, and
+ * before any body is read) settles the route, so an unknown path is a 404 and
+ * a wrong method a 405 whatever the body; `handle` calls the service.
  */
 export function createTranscoder(deps: TranscodeDeps) {
   const router = createRouter(deps.routes);
@@ -90,31 +90,20 @@ export function createTranscoder(deps: TranscodeDeps) {
   };
 
   return {
-    async findRoute(request: FastifyRequest): Promise<void> {
-      const path = pathOf(request.url);
-      const match = router.match(request.method, path);
-      if (match.kind === "found") {
-        request.routeTemplate = match.route.template.source;
-        request.transcoded = match;
-        const encoding = headerOf(request, "content-encoding");
-        if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
-          throw new GatewayError(
-            Code.InvalidArgument,
-            `content-encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed`,
-            { httpStatus: 415 },
-          );
-        }
-        return;
+    async findRoute<Payload>(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      payload: Payload,
+    ): Promise<Payload> {
+      try {
+        settleRoute(request);
+      } catch (error) {
+        // The body was never read: closing the connection spares reading it all
+        // only to throw it away (the body limit applies to bodies we read).
+        if (hasBody(request)) reply.header("connection", "close");
+        throw error;
       }
-      const allowed =
-        match.kind === "wrong-method" ? match.allowed : deps.ownGetPaths.has(path) ? ["GET"] : [];
-      if (allowed.length > 0) {
-        throw new GatewayError(Code.Unimplemented, `method ${request.method} is not allowed here`, {
-          httpStatus: 405,
-          headers: { allow: allowed.join(", ") },
-        });
-      }
-      throw noRoute(request.method, path);
+      return payload;
     },
 
     async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -124,7 +113,37 @@ export function createTranscoder(deps: TranscodeDeps) {
       );
     },
   };
+
+  function settleRoute(request: FastifyRequest): void {
+    const path = pathOf(request.url);
+    const match = router.match(request.method, path);
+    if (match.kind === "found") {
+      request.routeTemplate = match.route.template.source;
+      request.transcoded = match;
+      const encoding = headerOf(request, "content-encoding");
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+        throw new GatewayError(
+          Code.InvalidArgument,
+          `content-encoding ${encoding.slice(0, 40)} is not supported; send the body uncompressed`,
+          { httpStatus: 415 },
+        );
+      }
+      return;
+    }
+    const allowed = match.kind === "wrong-method" ? match.allowed : deps.ownGetPaths.has(path) ? ["GET"] : [];
+    if (allowed.length > 0) {
+      throw new GatewayError(Code.Unimplemented, `method ${request.method} is not allowed here`, {
+        httpStatus: 405,
+        headers: { allow: allowed.join(", ") },
+      });
+    }
+    throw noRoute(request.method, path);
+  }
 }
+
+const hasBody = (request: FastifyRequest) =>
+  request.headers["transfer-encoding"] !== undefined ||
+  (request.headers["content-length"] !== undefined && request.headers["content-length"] !== "0");
 
 /** Whether a message holds an access or refresh token, itself or in a field of it. */
 function carriesCredentials(message: DescMessage, depth = 2): boolean {

@@ -98,6 +98,29 @@ test("an unknown path is a 404 whatever its body", async () => {
   assertStatusShape(response.body, 5);
 });
 
+test("an unknown path's body is not read: the answer comes at once and the connection closes", async () => {
+  const started = performance.now();
+  const response = await rawExchange(
+    "POST /v1/nowhere HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 200000000\r\n\r\n{",
+  );
+  assert.equal(response.status, 404);
+  assert.equal(response.headers.get("connection"), "close");
+  assert.ok(performance.now() - started < 5_000);
+});
+
+test("requests refused before their body is read still count against the general limit", async () => {
+  const limited = await startTestGateway(`http://127.0.0.1:${library.port}`, await createTestTokens(), {
+    GATEWAY_RATE_LIMIT_GENERAL_MAX: "2",
+  });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(limited, "POST", "/v1/nowhere")).status);
+    assert.deepEqual(statuses, [404, 404, 429]);
+  } finally {
+    await limited.close();
+  }
+});
+
 test("bodies: JSON and +json types, or no type at all; anything else is a 415", async () => {
   const book = JSON.stringify({ title: "Dune" });
   for (const type of [
