@@ -12,6 +12,7 @@ import { createServiceTransport } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
 import { withTokenCache } from "@skyros/kit/token-cache";
 import { createUserDirectory } from "@skyros/kit/user-directory";
+import type { FastifyInstance } from "fastify";
 import { createAuthLimits } from "./auth-limits.ts";
 import type { GatewayConfig } from "./config.ts";
 import { createGatewayMetrics } from "./metrics.ts";
@@ -72,47 +73,49 @@ export async function startGateway(
   const files = new Set<DescFile>(
     config.upstreams.flatMap((upstream) => upstream.services.map((service) => service.file)),
   );
-  const limits = openRateLimitStore(config, logger);
   const openApi = buildOpenApi(routes, {
     title: TITLE,
     version: "v1",
     description: "The public REST/JSON API of skyros, generated from its Protobuf contracts.",
     descriptorSets: options.descriptorSets ?? [CONTRACT_DESCRIPTORS],
   });
+  // Opened last before the server is built, so that nothing can fail in between.
+  const limits = openRateLimitStore(config, logger);
   const closeConnections = async () => {
     await limits.close();
     for (const transport of transports.values()) transport.close();
   };
-  const app = await buildServer({
-    config,
-    logger,
-    routes,
-    transportOf,
-    verifier,
-    authLimits: createAuthLimits(config, limits.store),
-    limitStore: limits.store,
-    registry: createRegistry(...files),
-    metrics: createGatewayMetrics(),
-    checkReadiness: createReadinessCheck(
-      config.upstreams
-        .filter((upstream) => config.requiredUpstreams.includes(upstream.name))
-        .flatMap((upstream) =>
-          upstream.services.map((service) => ({
-            name: upstream.name,
-            serviceName: service.typeName,
-            transport: transportOf(upstream.name),
-          })),
-        ),
-    ),
-    openApiJson: JSON.stringify(openApi),
-    title: TITLE,
-  });
+  let app: FastifyInstance | undefined;
   try {
+    app = await buildServer({
+      config,
+      logger,
+      routes,
+      transportOf,
+      verifier,
+      authLimits: createAuthLimits(config, limits.store),
+      limitStore: limits.store,
+      registry: createRegistry(...files),
+      metrics: createGatewayMetrics(),
+      checkReadiness: createReadinessCheck(
+        config.upstreams
+          .filter((upstream) => config.requiredUpstreams.includes(upstream.name))
+          .flatMap((upstream) =>
+            upstream.services.map((service) => ({
+              name: upstream.name,
+              serviceName: service.typeName,
+              transport: transportOf(upstream.name),
+            })),
+          ),
+      ),
+      openApiJson: JSON.stringify(openApi),
+      title: TITLE,
+    });
     await limits.connected;
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     // A port in use, say: a caller that goes on must not keep our connections open.
-    await app.close();
+    await app?.close();
     await closeConnections();
     throw error;
   }

@@ -10,7 +10,12 @@ import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import type { Logger } from "@skyros/kit/logger";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@skyros/kit/request-context";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { answerClientError } from "./client-errors.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { CounterStore } from "./counter-store.ts";
@@ -58,6 +63,20 @@ const JSON_SUFFIX_TYPE = /^application\/[\w.+-]+\+json\s*(?:;|$)/i;
 /** Builds the Fastify instance (not yet listening). */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
+  /** The metrics and the log line of an answered request. */
+  const recordRequest = (request: FastifyRequest, reply: FastifyReply, route: string) => {
+    deps.metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  };
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
@@ -75,6 +94,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           ? "the URL is not valid: check its percent-encoding"
           : "the URL could not be read";
       sendError(reply, 400, { code: Code.InvalidArgument, message, details: [] });
+      // No hook runs for these requests: they are counted and logged here.
+      recordRequest(request, reply, "unmatched");
     },
     clientErrorHandler: answerClientError,
   });
@@ -95,17 +116,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // The transcoded route's template, else the gateway's own route; never the raw URL.
     const own = request.routeOptions.url;
     const route = request.routeTemplate || (own !== undefined && own !== "/*" ? own : "unmatched");
-    deps.metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    logger.info(
-      {
-        requestId: request.id,
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      "request",
-    );
+    recordRequest(request, reply, route);
     done();
   });
 

@@ -69,6 +69,11 @@ test("bad percent-encoding in the path: a 400 Status with the usual headers", as
   assert.doesNotMatch(response.text, /FST_|fastify/i);
   assert.match(response.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
   assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+  const metrics = await call(gateway, "GET", "/metrics");
+  assert.match(
+    metrics.text,
+    /^http_request_errors_total\{method="GET",route="unmatched",status="400"\} \d+$/m,
+  );
 });
 
 test("headers too large: a 431 Status, then the connection closes", async () => {
