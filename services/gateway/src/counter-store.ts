@@ -80,17 +80,33 @@ export function createMemoryCounterStore(
 /** Told when the shared store stops answering and when it answers again. */
 export type FallbackListener = (event: { readonly usingFallback: boolean; readonly error?: unknown }) => void;
 
+export interface FallbackOptions {
+  /**
+   * After the primary fails, how long calls go straight to the fallback before
+   * one asks the primary again: a Redis that times out rather than refuses
+   * must not slow every request by its timeout.
+   */
+  readonly probeAfterMs?: number;
+  readonly now?: () => number;
+}
+
 /**
- * Asks `primary` first; when it fails, answers from `fallback` until the
- * primary answers again. Each change of state is reported once, not each call.
+ * Asks `primary`; when it fails, answers from `fallback`, asking the primary
+ * again at most once per `probeAfterMs` until it answers. Each change of state
+ * is reported once, not each call.
  */
 export function createFallbackCounterStore(
   primary: CounterStore,
   fallback: CounterStore,
   onChange: FallbackListener,
+  options: FallbackOptions = {},
 ): CounterStore {
+  const probeAfterMs = options.probeAfterMs ?? 1_000;
+  const now = options.now ?? Date.now;
   let usingFallback = false;
+  let probeAt = 0;
   const attempt = async (ask: (store: CounterStore) => Promise<WindowCount>): Promise<WindowCount> => {
+    if (usingFallback && now() < probeAt) return ask(fallback);
     try {
       const answer = await ask(primary);
       if (usingFallback) {
@@ -99,6 +115,7 @@ export function createFallbackCounterStore(
       }
       return answer;
     } catch (error) {
+      probeAt = now() + probeAfterMs;
       if (!usingFallback) {
         usingFallback = true;
         onChange({ usingFallback, error });

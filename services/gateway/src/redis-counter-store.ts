@@ -4,7 +4,8 @@
  * never lose a hit and a window always gets its expiry.
  *
  * Subjects are client and email addresses: they are stored as SHA-256
- * digests, so the shared store holds no personal data in the clear.
+ * digests, so the store's key list shows no address (someone who can read
+ * Redis could still confirm a guessed one: the digests are not keyed).
  */
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";

@@ -41,7 +41,11 @@ test("the fallback answers while the primary fails, and each change is told once
   const shared = flakyStore(createMemoryCounterStore());
   const local = createMemoryCounterStore();
   const events: Parameters<FallbackListener>[0][] = [];
-  const store = createFallbackCounterStore(shared.store, local, (event) => events.push(event));
+  let now = 0;
+  const store = createFallbackCounterStore(shared.store, local, (event) => events.push(event), {
+    probeAfterMs: 1_000,
+    now: () => now,
+  });
 
   assert.equal((await store.increment("l", "a", 60_000)).count, 1);
   assert.equal((await store.increment("l", "a", 60_000)).count, 2);
@@ -57,8 +61,11 @@ test("the fallback answers while the primary fails, and each change is told once
 
   const callsBefore = shared.state.calls;
   shared.state.down = false;
+  assert.equal((await store.increment("l", "a", 60_000)).count, 3, "memory, until the next probe");
+  assert.equal(shared.state.calls, callsBefore, "the failing primary is left alone meanwhile");
+  now += 1_000;
   assert.equal((await store.increment("l", "a", 60_000)).count, 3, "the shared count resumes");
-  assert.equal(shared.state.calls, callsBefore + 1, "the primary is asked first again");
+  assert.equal(shared.state.calls, callsBefore + 1, "the primary is asked again once due");
   assert.deepEqual(events[1], { usingFallback: false });
   assert.equal(events.length, 2);
   await store.close();
