@@ -84,7 +84,11 @@ export function fieldExpected(field: DescField): string {
  * "expected string, got Array(1)" and "...: 1.5 out of range" quote it last.
  */
 export function sentValue(readerMessage: string): string | undefined {
-  const quoted = /(?:, got |: )(.+?)(?: out of range)?$/.exec(readerMessage)?.[1];
+  const got = readerMessage.lastIndexOf(", got ");
+  const quoted =
+    got >= 0
+      ? readerMessage.slice(got + ", got ".length)
+      : /: (.+?)(?: out of range)?$/.exec(readerMessage)?.[1];
   if (quoted === undefined) return undefined;
   if (/^Array\(\d+\)$/.test(quoted)) return "an array";
   if (quoted === "object") return "an object";

@@ -83,14 +83,14 @@ export function createResponseEncoder(routes: readonly Route[], registry: Regist
   };
 }
 
-interface TypeSite {
-  readonly path: string;
-  readonly message: DescMessage;
-}
+/** Where a type is used in a request: the JSON path of the first field of that type. */
+type TypeSite =
+  | { readonly path: string; readonly message: DescMessage; readonly field?: undefined }
+  | { readonly path: string; readonly field: DescField; readonly message?: undefined };
 
 const sitesOfTypes = new WeakMap<DescMessage, Map<string, TypeSite>>();
 
-/** Where each message type first occurs under `root`, as a JSON field path. */
+/** Where each message and enum type first occurs under `root`, as a JSON field path. */
 function typeSites(root: DescMessage): Map<string, TypeSite> {
   const known = sitesOfTypes.get(root);
   if (known !== undefined) return known;
@@ -99,9 +99,12 @@ function typeSites(root: DescMessage): Map<string, TypeSite> {
   while (queue.length > 0) {
     const [message, prefix] = queue.shift() as [DescMessage, string];
     for (const field of message.fields) {
+      const path = prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
+      const enumType = field.fieldKind === "enum" || field.fieldKind === "list" ? field.enum : undefined;
+      if (enumType !== undefined && !sites.has(enumType.typeName))
+        sites.set(enumType.typeName, { path, field });
       const child = field.fieldKind === "message" || field.fieldKind === "list" ? field.message : undefined;
       if (child === undefined || sites.has(child.typeName)) continue;
-      const path = prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
       sites.set(child.typeName, { path, message: child });
       queue.push([child, path]);
     }
@@ -124,7 +127,7 @@ function decodeError(input: DescMessage, error: unknown): GatewayError {
     const name = parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName;
     return badField(name, expectedButGot(fieldExpected(field), cause.message));
   }
-  const typeName = /^cannot decode message ([\w.]+)/.exec(message)?.[1];
+  const typeName = /^cannot decode (?:message|enum) ([\w.]+)/.exec(message)?.[1];
   if (typeName === input.typeName) {
     return new GatewayError(Code.InvalidArgument, "the request body must be a JSON object");
   }
@@ -132,7 +135,7 @@ function decodeError(input: DescMessage, error: unknown): GatewayError {
   if (site?.path) {
     // The reader quotes either the value it got or why it refused it.
     const quotesValue = /^(?:".*"|-?\d.*|true|false|null|object|Array\(\d+\))$/.test(detail);
-    const expected = messageExpected(site.message);
+    const expected = site.field === undefined ? messageExpected(site.message) : fieldExpected(site.field);
     return badField(
       site.path,
       quotesValue ? expectedButGot(expected, `: ${detail}`) : `expected ${expected} (${detail})`,

@@ -8,6 +8,7 @@ import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
 import { buildRoutes, type Route } from "../src/route-table.ts";
 import { decodeRequest } from "../src/transcode.ts";
+import { LibraryService } from "./gen/skyros/gatewaytest/v1/library_pb.js";
 
 const routes = buildRoutes([
   { name: "product", services: [ProductService] },
@@ -70,5 +71,32 @@ test("each refusal names the field and says what it takes, in JSON terms", () =>
   assert.equal(
     refusal("UpdateProduct", { updateMask: {} }, [["id", id]]),
     'invalid value for field "updateMask": expected a string of comma-separated field paths, such as "name,price", got an object',
+  );
+});
+
+test("list items and enums: the field is named and the value quoted once", () => {
+  const library = buildRoutes([{ name: "library", services: [LibraryService] }]);
+  const create = library.find((route) => route.method.name === "CreateBook") as Route;
+  const refuse = (book: unknown) => {
+    try {
+      decodeRequest(create, new Map([["parent", "shelves/s1"]]), {}, book);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    assert.fail(`accepted ${JSON.stringify(book)}`);
+  };
+  assert.equal(
+    refuse({ authors: [1] }),
+    'invalid value for field "book.authors": expected an array whose items are each a string, got 1',
+  );
+  const genre = "one of GENRE_UNSPECIFIED, GENRE_FICTION, GENRE_HISTORY (or its number)";
+  assert.equal(refuse({ genre: 1.5 }), `invalid value for field "book.genre": expected ${genre}, got 1.5`);
+  assert.equal(
+    refuse({ genre: [1] }),
+    `invalid value for field "book.genre": expected ${genre}, got an array`,
+  );
+  // An unknown enum name is ignored like an unknown field, as grpc-gateway's reader does.
+  assert.doesNotThrow(() =>
+    decodeRequest(create, new Map([["parent", "shelves/s1"]]), {}, { genre: "NOPE" }),
   );
 });
