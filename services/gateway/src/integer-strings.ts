@@ -1,12 +1,14 @@
 /**
- * proto3 JSON writes an integer field as a number or as a string of decimal
- * digits. protobuf-es reads such strings with JavaScript's own conversions,
- * which also take "0x10", " 10 " and "+5"; Go's protojson, and so
- * grpc-gateway, refuse them. This check refuses them too, before the reader
- * runs, naming the field.
+ * Integer fields of a request in JSON form, settled before protobuf's reader
+ * runs. proto3 JSON writes an integer as a number or as a string of decimal
+ * digits; protobuf-es reads strings with JavaScript's own conversions, which
+ * also take "0x10", " 10 " and "+5", and Go's protojson (so grpc-gateway)
+ * refuses them: so do we, naming the field. Integers past 2^53 sent as JSON
+ * numbers keep their exact digits (json-body.ts).
  */
 import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { badField } from "./error-body.ts";
+import { LargeNumber, plainNumbers } from "./json-body.ts";
 import { expectedButGot, fieldExpected } from "./json-field-errors.ts";
 
 const INTEGER_SCALARS = new Set<ScalarType>([
@@ -59,26 +61,55 @@ function checks(message: DescMessage): Checks {
   return made;
 }
 
-/** Throws a 400 naming the first integer field of `json` given as a non-decimal string. */
-export function checkIntegerStrings(message: DescMessage, json: unknown, prefix = ""): void {
+const pathOf = (prefix: string, field: DescField) =>
+  prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
+
+/** An integer field's value: a decimal string stays, a LargeNumber becomes its digits. */
+function integerValue(field: DescField, path: string, item: unknown): unknown {
+  if (typeof item === "string" && !DECIMAL.test(item)) {
+    throw badField(path, expectedButGot(fieldExpected(field), `: ${JSON.stringify(item)}`));
+  }
+  if (!(item instanceof LargeNumber)) return item;
+  if (DECIMAL.test(item.source)) return item.source;
+  // 9.007199254740993e15 names an integer a double cannot hold: refused, not rounded.
+  throw badField(
+    path,
+    `expected ${fieldExpected(field)}, got ${item.source}: past 2^53 write the digits, as a string or a number`,
+  );
+}
+
+/**
+ * Checks and settles the integer fields of `json` (a request in JSON form, as
+ * parsed: changed in place): a string must be decimal digits, and with
+ * `largeNumbers` (the body held some, see json-body.ts) an integer field takes
+ * a LargeNumber's exact digits while any other value takes its double. Throws
+ * a 400 naming the first field at fault.
+ */
+export function settleIntegers(
+  message: DescMessage,
+  json: unknown,
+  largeNumbers: boolean,
+  prefix = "",
+): void {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return;
   const { integers, messages } = checks(message);
-  if (integers.size === 0 && messages.size === 0) return;
-  for (const [key, value] of Object.entries(json)) {
+  if (!largeNumbers && integers.size === 0 && messages.size === 0) return;
+  const object = json as Record<string, unknown>;
+  for (const [key, value] of Object.entries(object)) {
     const integer = integers.get(key);
     if (integer !== undefined) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (typeof item === "string" && !DECIMAL.test(item)) {
-          const path = prefix === "" ? integer.jsonName : `${prefix}.${integer.jsonName}`;
-          throw badField(path, expectedButGot(fieldExpected(integer), `: ${JSON.stringify(item)}`));
-        }
-      }
+      const path = pathOf(prefix, integer);
+      object[key] = Array.isArray(value)
+        ? value.map((item) => integerValue(integer, path, item))
+        : integerValue(integer, path, value);
       continue;
     }
     const nested = messages.get(key);
-    if (nested === undefined) continue;
-    const path = prefix === "" ? nested.jsonName : `${prefix}.${nested.jsonName}`;
-    for (const item of Array.isArray(value) ? value : [value])
-      checkIntegerStrings(nested.message, item, path);
+    if (nested !== undefined) {
+      for (const item of Array.isArray(value) ? value : [value])
+        settleIntegers(nested.message, item, largeNumbers, pathOf(prefix, nested));
+    } else if (largeNumbers) {
+      object[key] = plainNumbers(value);
+    }
   }
 }

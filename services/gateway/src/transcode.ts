@@ -15,7 +15,8 @@ import {
 import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
 import { setJsonPath } from "./field-paths.ts";
-import { checkIntegerStrings } from "./integer-strings.ts";
+import { settleIntegers } from "./integer-strings.ts";
+import { holdsLargeNumbers } from "./json-body.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
 import { expectedButGot, fieldExpected, messageExpected } from "./json-field-errors.ts";
 import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
@@ -44,7 +45,7 @@ export function decodeRequest(
     const field = binding.chain[binding.chain.length - 1] as DescField;
     setJsonPath(json, binding.chain, textToJson(field, bindings.get(binding.fieldPath) ?? ""));
   }
-  checkIntegerStrings(route.method.input, json);
+  settleIntegers(route.method.input, json, holdsLargeNumbers(body));
   try {
     return fromJson(route.method.input, json as JsonValue, { ignoreUnknownFields: true });
   } catch (error) {

@@ -173,12 +173,26 @@ test("a compressed body is a 415, and a malformed one is described in plain char
   assert.match(binary.body.message, /^malformed JSON body: [\x20-\x7e]+$/);
 });
 
-test("an int64 sent as a JSON number past 2^53 keeps its exact value", async () => {
-  const response = await call(gateway, "POST", "/v1/shelves/s1/books", {
+test("an int64 sent as a JSON number past 2^53 keeps its exact value, or is refused, never rounded", async () => {
+  const exact = await call(gateway, "POST", "/v1/shelves/s1/books", {
     rawBody: '{"title":"Long","pages":9007199254740993}',
   });
-  assert.equal(response.status, 200);
-  assert.equal(response.body.pages, "9007199254740993");
+  assert.equal(exact.status, 200);
+  assert.equal(exact.body.pages, "9007199254740993");
+  for (const pages of ["9.007199254740993e15", "9007199254740993.0"]) {
+    const inexact = await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: `{"pages":${pages}}` });
+    assert.equal(inexact.status, 400, pages);
+    assert.match(
+      inexact.body.message,
+      /^invalid value for field "book\.pages": .*past 2\^53 write the digits/,
+    );
+  }
+  // Only integer fields read numbers as digits: a large number is still no string.
+  const title = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: '{"title":12345678901234567890}',
+  });
+  assert.equal(title.status, 400);
+  assert.match(title.body.message, /^invalid value for field "book\.title": expected a string, got 1/);
 });
 
 test("a preflight is answered even when no origin is allowed, allowing none", async () => {

@@ -1,22 +1,35 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeJsonError, parseJsonBody } from "../src/json-body.ts";
+import {
+  describeJsonError,
+  holdsLargeNumbers,
+  LargeNumber,
+  parseJsonBody,
+  plainNumbers,
+} from "../src/json-body.ts";
 
-test("integers past 2^53 keep their digits; other numbers stay numbers", () => {
-  assert.deepEqual(
-    parseJsonBody(
-      '{"price": 9007199254740993, "low": -9223372036854775808, "safe": 9007199254740991, "x": 1.5, "e": 1e300, "s": "12345678901234567890"}',
-    ),
-    {
-      price: "9007199254740993",
-      low: "-9223372036854775808",
-      safe: 9007199254740991,
-      x: 1.5,
-      e: 1e300,
-      s: "12345678901234567890",
-    },
-  );
-  assert.deepEqual(parseJsonBody('{"items":[{"quantity":2}]}'), { items: [{ quantity: 2 }] });
+test("integral numbers past 2^53 keep their text; every other number stays a number", () => {
+  const body = parseJsonBody(
+    '{"price": 9007199254740993, "low": -9223372036854775808, "e": 9.007199254740993e15, "safe": 9007199254740991, "x": 1.5, "s": "12345678901234567890"}',
+  ) as Record<string, unknown>;
+  assert.ok(holdsLargeNumbers(body));
+  assert.deepEqual(body.price, new LargeNumber("9007199254740993", 9007199254740992));
+  assert.deepEqual(body.low, new LargeNumber("-9223372036854775808", -(2 ** 63)));
+  assert.deepEqual(body.e, new LargeNumber("9.007199254740993e15", 9007199254740992));
+  assert.deepEqual([body.safe, body.x, body.s], [9007199254740991, 1.5, "12345678901234567890"]);
+  assert.deepEqual(plainNumbers(body), {
+    price: 9007199254740992,
+    low: -(2 ** 63),
+    e: 9007199254740992,
+    safe: 9007199254740991,
+    x: 1.5,
+    s: "12345678901234567890",
+  });
+
+  const small = parseJsonBody('{"items":[{"quantity":2}]}');
+  assert.deepEqual(small, { items: [{ quantity: 2 }] });
+  assert.equal(holdsLargeNumbers(small), false);
+  assert.equal(holdsLargeNumbers(parseJsonBody('{"a":"9.1e20 in a string","b":1}')), false);
 });
 
 test("a parse error is described in printable characters, briefly", () => {
