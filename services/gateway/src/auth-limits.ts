@@ -50,14 +50,17 @@ export function createAuthLimits(
       const addressWait = await perAddress.take(clientAddress);
       if (addressWait > 0) throw tooMany("sign-in attempts from this address", addressWait);
       if (route.method === LOGIN) {
-        const emailWait = await failedLogins.blockedFor(emailOf(request));
+        // Counted as failed before it is tried, and given back if it was not:
+        // so concurrent guesses, on any replica, cannot all pass a check made
+        // before any of them failed.
+        const emailWait = await failedLogins.take(emailOf(request));
         if (emailWait > 0) throw tooMany("failed logins for this account", emailWait);
       }
     },
     async record(route, request, error) {
       if (route.method !== LOGIN) return;
-      if (error instanceof ConnectError && error.code === Code.Unauthenticated)
-        await failedLogins.hit(emailOf(request));
+      if (!(error instanceof ConnectError && error.code === Code.Unauthenticated))
+        await failedLogins.giveBack(emailOf(request));
     },
   };
 }

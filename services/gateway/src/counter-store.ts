@@ -19,12 +19,10 @@ export interface WindowCount {
 export interface CounterStore {
   /** Counts one hit, opening a window of `windowMs` if the subject has none. */
   increment(limit: string, subject: string, windowMs: number): Promise<WindowCount>;
-  /** The subject's count, without counting. */
-  peek(limit: string, subject: string): Promise<WindowCount>;
+  /** Takes back one hit counted in the subject's current window (never below zero). */
+  decrement(limit: string, subject: string): Promise<void>;
   close(): Promise<void>;
 }
-
-const NO_WINDOW: WindowCount = { count: 0, resetInMs: 0 };
 
 interface Window {
   count: number;
@@ -67,9 +65,9 @@ export function createMemoryCounterStore(
       windows.set(key, created);
       return countOf(created);
     },
-    async peek(limit, subject) {
+    async decrement(limit, subject) {
       const window = live(`${limit}\u0000${subject}`);
-      return window === undefined ? NO_WINDOW : countOf(window);
+      if (window !== undefined && window.count > 0) window.count -= 1;
     },
     async close() {
       clearInterval(sweep);
@@ -105,7 +103,7 @@ export function createFallbackCounterStore(
   const now = options.now ?? Date.now;
   let usingFallback = false;
   let probeAt = 0;
-  const attempt = async (ask: (store: CounterStore) => Promise<WindowCount>): Promise<WindowCount> => {
+  const attempt = async <T>(ask: (store: CounterStore) => Promise<T>): Promise<T> => {
     if (usingFallback && now() < probeAt) return ask(fallback);
     try {
       const answer = await ask(primary);
@@ -125,7 +123,7 @@ export function createFallbackCounterStore(
   };
   return {
     increment: (limit, subject, windowMs) => attempt((store) => store.increment(limit, subject, windowMs)),
-    peek: (limit, subject) => attempt((store) => store.peek(limit, subject)),
+    decrement: (limit, subject) => attempt((store) => store.decrement(limit, subject)),
     async close() {
       await Promise.all([primary.close(), fallback.close()]);
     },

@@ -23,17 +23,16 @@ end
 return {count, ttl}
 `;
 
-const PEEK = `
-local count = redis.call('GET', KEYS[1])
-if not count then return {0, 0} end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then ttl = 0 end
-return {tonumber(count), ttl}
+// Takes back one hit of the current window; a window that ended stays gone.
+const DECREMENT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return count
 `;
 
 interface CountingCommands {
   skyrosRateIncrement(key: string, windowMs: number): Promise<[number, number]>;
-  skyrosRatePeek(key: string): Promise<[number, number]>;
+  skyrosRateDecrement(key: string): Promise<number>;
 }
 
 /**
@@ -63,7 +62,7 @@ const digest = (subject: string) => createHash("sha256").update(subject).digest(
 /** Counters under `${prefix}ratelimit:`; closing the store does not close the client. */
 export function createRedisCounterStore(client: Redis, prefix: string): CounterStore {
   client.defineCommand("skyrosRateIncrement", { numberOfKeys: 1, lua: INCREMENT });
-  client.defineCommand("skyrosRatePeek", { numberOfKeys: 1, lua: PEEK });
+  client.defineCommand("skyrosRateDecrement", { numberOfKeys: 1, lua: DECREMENT });
   const commands = client as unknown as CountingCommands;
   const keyOf = (limit: string, subject: string) => `${prefix}ratelimit:${limit}:${digest(subject)}`;
   const windowCount = ([count, ttl]: [number, number]): WindowCount => ({ count, resetInMs: ttl });
@@ -71,8 +70,8 @@ export function createRedisCounterStore(client: Redis, prefix: string): CounterS
     async increment(limit, subject, windowMs) {
       return windowCount(await commands.skyrosRateIncrement(keyOf(limit, subject), windowMs));
     },
-    async peek(limit, subject) {
-      return windowCount(await commands.skyrosRatePeek(keyOf(limit, subject)));
+    async decrement(limit, subject) {
+      await commands.skyrosRateDecrement(keyOf(limit, subject));
     },
     async close() {},
   };

@@ -68,3 +68,25 @@ test("login and register per address; other routes are not limited", async () =>
   for (let i = 0; i < 10; i++) await limits.admit(me, create(LoginRequestSchema, {}), "10.0.0.1");
   await store.close();
 });
+
+test("a login that did not fail gives its provisional count back; concurrent guesses cannot all pass", async () => {
+  const store = createMemoryCounterStore();
+  const limits = createAuthLimits(
+    {
+      failedLoginLimit: { max: 2, windowMs: 60_000 },
+      authPerAddressLimit: { max: 100, windowMs: 60_000 },
+    },
+    store,
+  );
+  const request = create(LoginRequestSchema, { email: "eve@example.com", password: "x" });
+  const unavailable = new ConnectError("down", Code.Unavailable);
+  for (let i = 0; i < 5; i++) {
+    await limits.admit(login, request, "10.0.0.1");
+    await limits.record(login, request, unavailable);
+  }
+  const admitted = await Promise.allSettled(
+    Array.from({ length: 10 }, () => limits.admit(login, request, "10.0.0.1")),
+  );
+  assert.equal(admitted.filter((result) => result.status === "fulfilled").length, 2);
+  await store.close();
+});

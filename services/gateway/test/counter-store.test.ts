@@ -10,15 +10,19 @@ import {
 test("memory windows open on the first hit, count, and end after windowMs", async () => {
   let now = 5_000;
   const store = createMemoryCounterStore({ now: () => now });
-  assert.deepEqual(await store.peek("l", "a"), { count: 0, resetInMs: 0 });
+  await store.decrement("l", "a");
   assert.deepEqual(await store.increment("l", "a", 1_000), { count: 1, resetInMs: 1_000 });
   now += 400;
   assert.deepEqual(await store.increment("l", "a", 1_000), { count: 2, resetInMs: 600 });
-  assert.deepEqual(await store.peek("l", "a"), { count: 2, resetInMs: 600 });
-  assert.deepEqual(await store.peek("other", "a"), { count: 0, resetInMs: 0 }, "limits apart");
+  await store.decrement("l", "a");
+  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 2, resetInMs: 600 });
+  assert.deepEqual(
+    await store.increment("other", "a", 1_000),
+    { count: 1, resetInMs: 1_000 },
+    "limits apart",
+  );
   now += 600;
-  assert.deepEqual(await store.peek("l", "a"), { count: 0, resetInMs: 0 });
-  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 1, resetInMs: 1_000 });
+  assert.deepEqual(await store.increment("l", "a", 1_000), { count: 1, resetInMs: 1_000 }, "a new window");
   await store.close();
 });
 
@@ -31,7 +35,7 @@ function flakyStore(inner: CounterStore) {
   };
   const store: CounterStore = {
     increment: (limit, subject, windowMs) => guard(() => inner.increment(limit, subject, windowMs)),
-    peek: (limit, subject) => guard(() => inner.peek(limit, subject)),
+    decrement: (limit, subject) => guard(() => inner.decrement(limit, subject)),
     close: () => inner.close(),
   };
   return { store, state };
@@ -54,7 +58,8 @@ test("the fallback answers while the primary fails, and each change is told once
   shared.state.down = true;
   assert.equal((await store.increment("l", "a", 60_000)).count, 1, "counted in memory from zero");
   assert.equal((await store.increment("l", "a", 60_000)).count, 2);
-  assert.equal((await store.peek("l", "a")).count, 2);
+  await store.decrement("l", "a");
+  assert.equal((await store.increment("l", "a", 60_000)).count, 2);
   assert.equal(events.length, 1);
   assert.equal(events[0]?.usingFallback, true);
   assert.match(String(events[0]?.error), /connection refused/);

@@ -18,17 +18,22 @@ test("a subject may take `max` hits per window, then waits until the window ends
   await store.close();
 });
 
-test("blockedFor only reads; hit only counts", async () => {
+test("giveBack takes back a hit, never below zero, within the window", async () => {
   let now = 0;
   const store = createMemoryCounterStore({ now: () => now });
-  const limiter = createRateLimiter("test", { max: 2, windowMs: 10_000 }, store);
-  assert.equal(await limiter.blockedFor("x"), 0);
-  await limiter.hit("x");
-  assert.equal(await limiter.blockedFor("x"), 0);
-  await limiter.hit("x");
-  assert.equal(await limiter.blockedFor("x"), 10);
+  const limiter = createRateLimiter("test", { max: 1, windowMs: 10_000 }, store);
+  assert.equal(await limiter.take("x"), 0);
+  await limiter.giveBack("x");
+  assert.equal(await limiter.take("x"), 0, "the hit given back left room");
+  assert.equal(await limiter.take("x"), 10);
+  await limiter.giveBack("x");
+  await limiter.giveBack("x");
+  await limiter.giveBack("x");
+  assert.equal(await limiter.take("x"), 0, "no lower than zero");
+  assert.equal(await limiter.take("x"), 10);
   now = 10_000;
-  assert.equal(await limiter.blockedFor("x"), 0);
+  await limiter.giveBack("x");
+  assert.equal(await limiter.take("x"), 0, "a new window");
   await store.close();
 });
 
@@ -46,8 +51,7 @@ test("max 0 turns a limit off and never touches the store", async () => {
   const store = createMemoryCounterStore();
   const limiter = createRateLimiter("off", { max: 0, windowMs: 1_000 }, store);
   for (let i = 0; i < 100; i++) assert.equal(await limiter.take("a"), 0);
-  await limiter.hit("a");
-  assert.equal(await limiter.blockedFor("a"), 0);
-  assert.deepEqual(await store.peek("off", "a"), { count: 0, resetInMs: 0 });
+  await limiter.giveBack("a");
+  assert.equal((await store.increment("off", "a", 1_000)).count, 1, "nothing was counted");
   await store.close();
 });
