@@ -19,10 +19,11 @@ export class LargeNumber {
 }
 
 /**
- * Bodies that may hold such numbers: a run of 16 digits (2^53 has 16), an
- * exponent, or a long fraction. Only these pay for the reviver.
+ * Bodies that may hold such numbers: a value (after ":", "," or "[") that
+ * starts with 16 digits (2^53 has 16), has an exponent, or a long fraction.
+ * Only these pay for the reviver; ids such as "3f0e5a4e-..." do not match.
  */
-const MAY_HOLD_LARGE_NUMBERS = /\d{16}|\d[eE]\+?\d|\d\.\d{15}/;
+const MAY_HOLD_LARGE_NUMBERS = /[:,[]\s*-?(?:\d{16}|\d+(?:\.\d*)?[eE]|\d+\.\d{15})/;
 
 const bodiesWithLargeNumbers = new WeakSet<object>();
 

@@ -30,6 +30,8 @@ test("integral numbers past 2^53 keep their text; every other number stays a num
   assert.deepEqual(small, { items: [{ quantity: 2 }] });
   assert.equal(holdsLargeNumbers(small), false);
   assert.equal(holdsLargeNumbers(parseJsonBody('{"a":"9.1e20 in a string","b":1}')), false);
+  assert.ok(holdsLargeNumbers(parseJsonBody('{"a":[1, 2e20]}')));
+  assert.ok(holdsLargeNumbers(parseJsonBody('{"a": -12345678901234567890}')));
 });
 
 test("a parse error is described in printable characters, briefly", () => {
