@@ -18,15 +18,18 @@ const register = routeOf("Register");
 const me = routeOf("GetMe");
 const wrongPassword = new ConnectError("wrong email or password", Code.Unauthenticated);
 
-test("failed logins per email: only failures count, and the limit is per address", async () => {
+/** Sign-in limits in memory: `failures` failed logins per email, `perAddress` sign-ins per address. */
+function limitsInMemory(failures: number, perAddress: number) {
   const store = createMemoryCounterStore();
-  const limits = createAuthLimits(
-    {
-      failedLoginLimit: { max: 2, windowMs: 60_000 },
-      authPerAddressLimit: { max: 100, windowMs: 60_000 },
-    },
-    store,
-  );
+  const config = {
+    failedLoginLimit: { max: failures, windowMs: 60_000 },
+    authPerAddressLimit: { max: perAddress, windowMs: 60_000 },
+  };
+  return { store, limits: createAuthLimits(config, store) };
+}
+
+test("failed logins per email: only failures count, and the limit is per address", async () => {
+  const { store, limits } = limitsInMemory(2, 100);
   const request = create(LoginRequestSchema, { email: " Ada@Example.com ", password: "x" });
   for (let i = 0; i < 5; i++) {
     await limits.admit(login, request, "10.0.0.1");
@@ -48,14 +51,7 @@ test("failed logins per email: only failures count, and the limit is per address
 });
 
 test("login and register per address; other routes are not limited", async () => {
-  const store = createMemoryCounterStore();
-  const limits = createAuthLimits(
-    {
-      failedLoginLimit: { max: 10, windowMs: 60_000 },
-      authPerAddressLimit: { max: 3, windowMs: 60_000 },
-    },
-    store,
-  );
+  const { store, limits } = limitsInMemory(10, 3);
   await limits.admit(login, create(LoginRequestSchema, { email: "a@b.co" }), "10.0.0.1");
   await limits.admit(register, create(RegisterRequestSchema, {}), "10.0.0.1");
   await limits.admit(login, create(LoginRequestSchema, { email: "c@d.co" }), "10.0.0.1");
@@ -70,14 +66,7 @@ test("login and register per address; other routes are not limited", async () =>
 });
 
 test("a login that did not fail gives its provisional count back; concurrent guesses cannot all pass", async () => {
-  const store = createMemoryCounterStore();
-  const limits = createAuthLimits(
-    {
-      failedLoginLimit: { max: 2, windowMs: 60_000 },
-      authPerAddressLimit: { max: 100, windowMs: 60_000 },
-    },
-    store,
-  );
+  const { store, limits } = limitsInMemory(2, 100);
   const request = create(LoginRequestSchema, { email: "eve@example.com", password: "x" });
   const unavailable = new ConnectError("down", Code.Unavailable);
   for (let i = 0; i < 5; i++) {

@@ -87,19 +87,25 @@ test("stored keys name the limit but hold no address in the clear", async () => 
   for (const key of keys) assert.doesNotMatch(key, /ada|example|203\.0/);
 });
 
-test("failed logins counted by one replica lock the account on another", async () => {
+const login = buildRoutes([{ name: "user", services: [UserService] }]).find(
+  (route) => route.method.name === "Login",
+) as Route;
+
+/** The sign-in limits of two replicas sharing the test Redis, `maxFailures` failed logins each window. */
+async function twoReplicasLimitingLogins(maxFailures: number): Promise<[AuthLimits, AuthLimits]> {
   const prefix = freshPrefix();
   const config = {
-    failedLoginLimit: { max: 2, windowMs: 60_000 },
-    authPerAddressLimit: { max: 100, windowMs: 60_000 },
+    failedLoginLimit: { max: maxFailures, windowMs: 60_000 },
+    authPerAddressLimit: { max: 1_000, windowMs: 60_000 },
   };
-  const [one, two] = [
+  return [
     createAuthLimits(config, createRedisCounterStore(await client(), prefix)),
     createAuthLimits(config, createRedisCounterStore(await client(), prefix)),
   ];
-  const login = buildRoutes([{ name: "user", services: [UserService] }]).find(
-    (route) => route.method.name === "Login",
-  ) as Route;
+}
+
+test("failed logins counted by one replica lock the account on another", async () => {
+  const [one, two] = await twoReplicasLimitingLogins(2);
   const request = create(LoginRequestSchema, { email: "grace@example.com", password: "wrong" });
   const wrongPassword = new ConnectError("wrong email or password", Code.Unauthenticated);
   for (const replica of [one, two]) {
@@ -115,18 +121,7 @@ test("failed logins counted by one replica lock the account on another", async (
 });
 
 test("concurrent guesses on two replicas: no more get through than the limit", async () => {
-  const prefix = freshPrefix();
-  const config = {
-    failedLoginLimit: { max: 3, windowMs: 60_000 },
-    authPerAddressLimit: { max: 1_000, windowMs: 60_000 },
-  };
-  const replicas = [
-    createAuthLimits(config, createRedisCounterStore(await client(), prefix)),
-    createAuthLimits(config, createRedisCounterStore(await client(), prefix)),
-  ];
-  const login = buildRoutes([{ name: "user", services: [UserService] }]).find(
-    (route) => route.method.name === "Login",
-  ) as Route;
+  const replicas = await twoReplicasLimitingLogins(3);
   const request = create(LoginRequestSchema, { email: "mallory@example.com", password: "guess" });
   const admitted = await Promise.allSettled(
     Array.from({ length: 20 }, (_, i) => (replicas[i % 2] as AuthLimits).admit(login, request, "10.0.0.9")),
