@@ -12,7 +12,7 @@
 /** A subject's count in its current window. */
 export interface WindowCount {
   readonly count: number;
-  /** Milliseconds until the window ends (0 when there is none). */
+  /** Milliseconds until the window ends. */
   readonly resetInMs: number;
 }
 
@@ -42,6 +42,7 @@ export function createMemoryCounterStore(
   }, options.sweepMs ?? 30_000);
   sweep.unref();
 
+  const keyOf = (limit: string, subject: string) => `${limit}\u0000${subject}`;
   const live = (key: string): Window | undefined => {
     const window = windows.get(key);
     if (window === undefined || window.resetAt > now()) return window;
@@ -55,7 +56,7 @@ export function createMemoryCounterStore(
 
   return {
     async increment(limit, subject, windowMs) {
-      const key = `${limit}\u0000${subject}`;
+      const key = keyOf(limit, subject);
       const window = live(key);
       if (window !== undefined) {
         window.count += 1;
@@ -66,7 +67,7 @@ export function createMemoryCounterStore(
       return countOf(created);
     },
     async decrement(limit, subject) {
-      const window = live(`${limit}\u0000${subject}`);
+      const window = live(keyOf(limit, subject));
       if (window !== undefined && window.count > 0) window.count -= 1;
     },
     async close() {

@@ -61,7 +61,8 @@ function checks(message: DescMessage): Checks {
   return made;
 }
 
-const pathOf = (prefix: string, field: DescField) =>
+/** A field's JSON path under the message at `prefix`. */
+const childPath = (prefix: string, field: DescField) =>
   prefix === "" ? field.jsonName : `${prefix}.${field.jsonName}`;
 
 /** An integer field's value: a decimal string stays, a LargeNumber becomes its digits. */
@@ -98,7 +99,7 @@ export function settleIntegers(
   for (const [key, value] of Object.entries(object)) {
     const integer = integers.get(key);
     if (integer !== undefined) {
-      const path = pathOf(prefix, integer);
+      const path = childPath(prefix, integer);
       object[key] = Array.isArray(value)
         ? value.map((item) => integerValue(integer, path, item))
         : integerValue(integer, path, value);
@@ -107,7 +108,7 @@ export function settleIntegers(
     const nested = messages.get(key);
     if (nested !== undefined) {
       for (const item of Array.isArray(value) ? value : [value])
-        settleIntegers(nested.message, item, largeNumbers, pathOf(prefix, nested));
+        settleIntegers(nested.message, item, largeNumbers, childPath(prefix, nested));
     } else if (largeNumbers) {
       object[key] = plainNumbers(value);
     }
