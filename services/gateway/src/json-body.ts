@@ -4,7 +4,7 @@
  * and be stored as another value without a word. Such numbers are kept as
  * LargeNumber (their text and their double); once the request's schema is
  * known, an integer field takes the exact digits, and any other field the
- * double, as JSON.parse would have given it (integer-strings.ts).
+ * double, as JSON.parse would have given it (json-integers.ts).
  */
 
 /** A JSON number whose double is an integer past 2^53: its text as written, and that double. */

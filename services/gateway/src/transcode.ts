@@ -15,10 +15,10 @@ import {
 import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
 import { setJsonPath } from "./field-paths.ts";
-import { settleIntegers } from "./integer-strings.ts";
 import { holdsLargeNumbers } from "./json-body.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
 import { expectedButGot, fieldExpected, messageExpected } from "./json-field-errors.ts";
+import { settleIntegers } from "./json-integers.ts";
 import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
 
