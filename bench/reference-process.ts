@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { serviceNodeOptions } from "@skyros/kit/node-options";
 import { dropServiceDatabase, ensureServiceDatabase } from "@skyros/kit/provisioning";
 import type { Catalog } from "./catalog.ts";
 import { seedReference } from "./reference-schema.ts";
@@ -30,7 +31,13 @@ export async function startReference(
     process.execPath,
     [...options.nodeArgs, join(import.meta.dirname, "reference-server.ts")],
     {
-      env: { ...process.env, REFERENCE_DATABASE_URL: url, REFERENCE_PORT: "0" },
+      // The same runtime settings as the services: the comparison is of the work done.
+      env: {
+        ...process.env,
+        NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS),
+        REFERENCE_DATABASE_URL: url,
+        REFERENCE_PORT: "0",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );

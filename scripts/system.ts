@@ -13,6 +13,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { type Env, envPort } from "@skyros/kit/config";
+import { serviceNodeOptions } from "@skyros/kit/node-options";
 import { dropServiceDatabase, ensureServiceDatabase } from "@skyros/kit/provisioning";
 
 const root = join(import.meta.dirname, "..");
@@ -116,6 +117,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ...options.env,
     SKYROS_SERVICE_CREDENTIAL: serviceCredential,
   };
+  env.NODE_OPTIONS = serviceNodeOptions(env.NODE_OPTIONS);
   for (const spec of SERVICES) {
     env[portVariable(spec)] = String(ports[spec.name]);
     if (spec.name !== "gateway") env[`${spec.prefix}_SERVICE_URL`] = `http://127.0.0.1:${ports[spec.name]}`;

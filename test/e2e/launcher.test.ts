@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import { SERVICE_NODE_OPTIONS } from "@skyros/kit/node-options";
 import { freePort } from "@skyros/kit/testing";
 
 const root = join(import.meta.dirname, "../..");
@@ -87,6 +88,14 @@ test("npm start: ready, survives a killed service, and stops cleanly on Ctrl-C",
   assert.ok(existsSync(join(dataDir, "pg", "PG_VERSION")), "PostgreSQL keeps its data under SKYROS_DATA_DIR");
 
   const [, pid] = await lineMatching(/^\[launcher\] started user \(pid (\d+)\)/, 1_000);
+  if (process.platform === "linux") {
+    const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const nodeOptions = environment.find((entry) => entry.startsWith("NODE_OPTIONS="));
+    assert.ok(
+      nodeOptions?.startsWith(`NODE_OPTIONS=${SERVICE_NODE_OPTIONS.join(" ")}`),
+      `the services run with the project's V8 settings (${nodeOptions})`,
+    );
+  }
   const mark = lines.length;
   process.kill(Number(pid), "SIGKILL");
   await lineMatching(/^\[launcher\] user exited \(SIGKILL\); restarting/, 10_000, mark);
