@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import postgres from "postgres";
+import { postgres } from "@skyros/kit/postgres-driver";
 
 /** Clock ticks per second: the unit of the times in /proc/<pid>/stat. */
 export const CLOCK_TICKS = (() => {

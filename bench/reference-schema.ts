@@ -2,7 +2,7 @@
  * The hop-free reference's tables and their seed: the same catalog as the
  * system's, in one database of the same PostgreSQL server.
  */
-import postgres from "postgres";
+import { postgres } from "@skyros/kit/postgres-driver";
 import type { Catalog } from "./catalog.ts";
 
 const SCHEMA = `

@@ -8,9 +8,9 @@
  * It prints `{"port": <port>}` on standard output once it listens.
  */
 import { randomUUID } from "node:crypto";
+import { postgres } from "@skyros/kit/postgres-driver";
 import { defaultDatabasePoolMax } from "@skyros/kit/service-config";
 import Fastify from "fastify";
-import postgres from "postgres";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

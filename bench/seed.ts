@@ -7,7 +7,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
-import postgres from "postgres";
+import { postgres } from "@skyros/kit/postgres-driver";
 import type { RunningSystem } from "../scripts/system.ts";
 import { type Catalog, SEED_PASSWORD, type SeedUser } from "./catalog.ts";
 import type { BenchBuyer } from "./scenarios.ts";

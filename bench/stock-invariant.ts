@@ -3,7 +3,9 @@
  * it was seeded with equals the stock on its shelf plus the units held by live
  * orders. Read once the order service has no reservation step in flight.
  */
-import postgres from "postgres";
+
+import { postgres } from "@skyros/kit/postgres-driver";
+import type { Sql } from "postgres";
 import type { Catalog } from "./catalog.ts";
 
 export interface StockInvariantReport {
@@ -110,11 +112,7 @@ export async function checkStockInvariant(
  * went. Reads the product service's reservation tables, so it is diagnosis
  * only: an error yields no suspects rather than a failed run.
  */
-async function findSuspects(
-  products: postgres.Sql,
-  orders: postgres.Sql,
-  productIds: string[],
-): Promise<Suspect[]> {
+async function findSuspects(products: Sql, orders: Sql, productIds: string[]): Promise<Suspect[]> {
   try {
     const held = await products<{ orderId: string; productId: string; quantity: number; status: string }[]>`
       select i.order_id as "orderId", i.product_id as "productId", i.quantity, r.status

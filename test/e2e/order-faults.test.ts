@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import postgres from "postgres";
+import { postgres } from "@skyros/kit/postgres-driver";
 import { registerUser, startTestSystem, type TestSystem } from "./harness.ts";
 
 const LIVE = ["pending", "accepted", "shipped", "delivered"];

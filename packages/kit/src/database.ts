@@ -2,10 +2,11 @@
  * PostgreSQL access (postgres.js). Each service owns one database; its store
  * module is the only code that writes SQL.
  */
-import postgres from "postgres";
+import type { Sql as DriverSql, TransactionSql as DriverTransactionSql } from "postgres";
+import { postgres } from "./postgres-driver.ts";
 
-export type Sql = postgres.Sql<{ bigint: bigint }>;
-export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
+export type Sql = DriverSql<{ bigint: bigint }>;
+export type TransactionSql = DriverTransactionSql<{ bigint: bigint }>;
 
 export interface DatabaseOptions {
   /** Pool size; match it to the cores of the database server, not the load. */

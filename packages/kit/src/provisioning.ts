@@ -3,7 +3,7 @@
  * superuser URL: what `npm start` and the tests do, and what an operator does
  * once by hand in production.
  */
-import postgres from "postgres";
+import { postgres } from "./postgres-driver.ts";
 
 export interface DatabaseGrant {
   readonly database: string;

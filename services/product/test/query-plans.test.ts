@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Sql } from "@skyros/kit/database";
+import { postgres } from "@skyros/kit/postgres-driver";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
 import { createTestDatabase, testLogger } from "@skyros/kit/testing";
-import postgres from "postgres";
 import { createProductStore, type ProductStore } from "../src/store.ts";
 
 let database: { url: string; drop: () => Promise<void> };
 let admin: Sql;
-let traced: postgres.Sql<{ bigint: bigint }>;
+let traced: Sql;
 let store: ProductStore;
 let captured: { query: string; parameters: unknown[] }[] = [];
 const seller = "00000000-0000-4000-8000-000000000001";
