@@ -29,6 +29,7 @@ import {
 } from "./error-body.ts";
 import { httpStatusFromCode } from "./http-status.ts";
 import { describeJsonError, parseJsonBody } from "./json-body.ts";
+import { findDuplicateKey } from "./json-duplicate-keys.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import { fastifyLimitStore } from "./rate-limit-store.ts";
 import type { Readiness } from "./readiness.ts";
@@ -153,11 +154,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
+    let parsed: unknown;
     try {
-      done(null, parseJsonBody(body));
+      parsed = parseJsonBody(body);
     } catch (error) {
       done(new GatewayError(Code.InvalidArgument, `malformed JSON body: ${describeJsonError(error)}`));
+      return;
     }
+    const repeated = findDuplicateKey(body);
+    if (repeated !== undefined) {
+      const name = describeJsonError(JSON.stringify(repeated));
+      done(new GatewayError(Code.InvalidArgument, `malformed JSON body: duplicate field ${name}`));
+      return;
+    }
+    done(null, parsed);
   };
   for (const type of ["application/json", JSON_SUFFIX_TYPE]) {
     app.addContentTypeParser(type, { parseAs: "string" }, (_request, body, done) =>

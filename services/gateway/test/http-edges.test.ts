@@ -173,6 +173,20 @@ test("a compressed body is a 415, and a malformed one is described in plain char
   assert.match(binary.body.message, /^malformed JSON body: [\x20-\x7e]+$/);
 });
 
+test("a body naming a field twice is a 400, not the last value silently", async () => {
+  for (const rawBody of ['{"title":"Dune","title":"Emma"}', '{"title":"Dune","\\u0074itle":"Emma"}']) {
+    const response = await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody });
+    assert.equal(response.status, 400, rawBody);
+    assertStatusShape(response.body, 3);
+    assert.equal(response.body.message, 'malformed JSON body: duplicate field "title"');
+  }
+  const control = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: '{"\\u0007":1,"\\u0007":2}',
+  });
+  assert.equal(control.status, 400);
+  assert.equal(control.body.message, 'malformed JSON body: duplicate field "\\u0007"');
+});
+
 test("an int64 sent as a JSON number past 2^53 keeps its exact value, or is refused, never rounded", async () => {
   const exact = await call(gateway, "POST", "/v1/shelves/s1/books", {
     rawBody: '{"title":"Long","pages":9007199254740993}',
