@@ -11,8 +11,8 @@
  * cores the services' minor pauses averaged 12 to 16 ms (up to 47 ms), and
  * each one stalled every request behind it: the p99 of creating orders at half
  * of the peak rate was 47 to 76 ms in seven runs. With 8 MB the pauses averaged
- * 7 to 8 ms and the p99 was 21 to 47 ms in five runs, with no loss of peak
- * rate (`npm run bench`, scenario c). The cost is more frequent minor
+ * 7 to 8 ms and the p99 was 21 to 60 ms in nine runs (eight under 50), with no
+ * loss of peak rate (`npm run bench`, scenario c). The cost is more frequent minor
  * collections, which the measured throughput did not show.
  */
 export const SERVICE_NODE_OPTIONS: readonly string[] = ["--max-semi-space-size=8"];
