@@ -2,6 +2,7 @@
  * What both transport probes share: ways to call grpc.health.v1 Check with
  * clients that are not ours, and the loop that keeps a number of calls in flight.
  */
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -43,6 +44,27 @@ export function bareHttp2Check(port: number): () => Promise<unknown> {
       stream.on("close", () => resolve(0));
       // An empty HealthCheckRequest: one uncompressed frame of length 0.
       stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+}
+
+/**
+ * The same call as a bare HTTP/1.1 POST on a keep-alive connection (what an
+ * internal hop would cost without HTTP/2): one connection per call in flight.
+ */
+export function bareHttp1Check(port: number, connections: number): () => Promise<unknown> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  return () =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        { host: "127.0.0.1", port, agent, method: "POST", path: "/grpc.health.v1.Health/Check" },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolve(0));
+        },
+      );
+      request.on("error", reject);
+      request.setHeader("content-type", "application/proto");
+      request.end(Buffer.alloc(0));
     });
 }
 

@@ -2,7 +2,9 @@
  * What one unary gRPC call costs in CPU, on each side, with four
  * implementations of the same call (grpc.health.v1 Check, in-memory answer):
  * Connect for Node (what the services used), the kit's own server (what they
- * use now), grpc-js, and bare node:http2 framing. Separates the transport's own
+ * use now), grpc-js, and bare node:http2 framing; and, for comparison, the same
+ * bytes as a bare HTTP/1.1 exchange on keep-alive connections (what a hop
+ * without HTTP/2 would cost at the least). Separates the transport's own
  * cost from the services' work. The kit's server is driven by the bare client,
  * as the bare server is, so that the two server columns compare alike (the
  * clients have their own probe, client-transport-probe.ts).
@@ -10,6 +12,7 @@
  *   node bench/transport-probe.ts [seconds=5]
  */
 import { fork } from "node:child_process";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
@@ -19,10 +22,10 @@ import { startGrpcServer } from "@skyros/kit/grpc-server";
 import { ServingStatus } from "@skyros/kit/health";
 import { testLogger } from "@skyros/kit/testing";
 import { processTarget } from "./cpu.ts";
-import { bareHttp2Check, driveCalls, grpcJsCheck, grpcJsHealth } from "./probe-calls.ts";
+import { bareHttp1Check, bareHttp2Check, driveCalls, grpcJsCheck, grpcJsHealth } from "./probe-calls.ts";
 
-type Kind = "connect" | "kit" | "grpc-js" | "http2";
-const KINDS: readonly Kind[] = ["connect", "kit", "grpc-js", "http2"];
+type Kind = "connect" | "kit" | "grpc-js" | "http2" | "http1";
+const KINDS: readonly Kind[] = ["connect", "kit", "grpc-js", "http2", "http1"];
 const CONCURRENCY = 32;
 const SESSIONS = 4;
 
@@ -50,6 +53,18 @@ async function serve(kind: Kind): Promise<number> {
       server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) =>
         error ? reject(error) : resolve(port),
       ),
+    );
+  }
+  if (kind === "http1") {
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "application/proto" });
+        response.end(Buffer.from([8, 1]));
+      });
+    });
+    return new Promise((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
     );
   }
   const server =
@@ -82,6 +97,8 @@ function clients(kind: Kind, port: number): (() => Promise<unknown>)[] {
       return () => client.check({});
     }
     if (kind === "grpc-js") return grpcJsCheck(port);
+    // No multiplexing: each call in flight needs a connection of its own.
+    if (kind === "http1") return bareHttp1Check(port, CONCURRENCY / SESSIONS);
     // "kit" and "http2": the bare client.
     return bareHttp2Check(port);
   });
