@@ -16,6 +16,7 @@ export interface Target {
 /** Which scenario each system scenario is compared with. */
 export const BASELINES: Readonly<Record<string, string>> = {
   "a-product-by-id": "ref-a-product-by-id",
+  "front-a-product-by-id": "ref-a-product-by-id",
   "c-create-order": "ref-c-create-order",
   "grpc-a-product-by-id": "ref-a-product-by-id",
   "grpc-raw-a-product-by-id": "ref-a-product-by-id",

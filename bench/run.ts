@@ -20,6 +20,7 @@ import { nameProfiles } from "./profile-files.ts";
 import { startReference } from "./reference-process.ts";
 import { formatTable, judgeTargets } from "./report.ts";
 import { seedSystem } from "./seed.ts";
+import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { runScenarios } from "./suite.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -121,6 +122,21 @@ try {
   cleanups.push(reference.stop);
   if (reference.pid !== undefined) pids.set(reference.pid, "reference");
 
+  let front: ServerProcess | undefined;
+  if (system.services.includes("product")) {
+    front = await startServerProcess(
+      "minimal front",
+      join(import.meta.dirname, "minimal-front.ts"),
+      {
+        FRONT_PRODUCT_URL: `http://127.0.0.1:${system.ports.product}`,
+        SKYROS_SERVICE_CREDENTIAL: system.serviceCredential,
+      },
+      nodeArgs,
+    );
+    cleanups.push(front.stop);
+    if (front.pid !== undefined) pids.set(front.pid, "front");
+  }
+
   const outcome = await runScenarios({
     config,
     system,
@@ -128,6 +144,7 @@ try {
     buyers,
     referenceUrl: reference.url,
     referencePid: reference.pid,
+    front,
     postmasterPid: postmaster,
     log,
   });

@@ -30,6 +30,8 @@ export interface SuiteInput {
   readonly buyers: readonly BenchBuyer[];
   readonly referenceUrl: string;
   readonly referencePid: number | undefined;
+  /** The minimal REST front to the product service (minimal-front.ts), when it runs. */
+  readonly front?: { readonly url: string; readonly pid: number | undefined };
   readonly postmasterPid: number | undefined;
   readonly log: (line: string) => void;
 }
@@ -139,6 +141,15 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
       description: DESCRIBE.a,
       targets: onSystem,
       load: http(system.gatewayUrl, productByIdSteps(catalog)),
+    });
+  }
+  if (input.front !== undefined && has("user", "product")) {
+    const { url, pid } = input.front;
+    reads.push({
+      name: "front-a-product-by-id",
+      description: `${DESCRIBE.a}, through a minimal front (bare node:http) instead of the gateway`,
+      targets: [processTarget("front", () => pid), ...onSystem],
+      load: http(url, productByIdSteps(catalog)),
     });
   }
   if (has("user", "product")) {
