@@ -1,8 +1,9 @@
 /**
- * The scenarios in their order: product reads (reference, REST, direct gRPC)
- * alternating in rounds, search, orders (reference and system alternating,
- * then half of the system's peak rate), then the mix; the stock invariant is
- * checked after the order scenarios.
+ * The scenarios in their order: product reads (reference, REST through the
+ * gateway, REST through the minimal front, direct gRPC) alternating in rounds,
+ * search, orders (reference and system alternating, then half of the system's
+ * peak rate), then the mix; the stock invariant is checked after the order
+ * scenarios.
  */
 import type { RequestStep } from "autocannon";
 import type { RunningSystem, ServiceName } from "../scripts/system.ts";
