@@ -3,12 +3,17 @@
  * the top functions by self time, and self time by package or project folder.
  *
  *   node bench/profile-summary.ts bench/results/profiles/gateway.cpuprofile [top=25] [function]
+ *     [--scenario=a-product-by-id]
  *
  * With a function name, it prints instead the call stacks that spend the most
- * time in that function.
+ * time in that function. With a scenario, it reads only the samples taken while
+ * that scenario was measured (profile-windows.ts) and gives each figure per
+ * request too.
  */
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readWindows, type ScenarioSelection, selectScenario } from "./profile-windows.ts";
 
 interface ProfileNode {
   readonly id: number;
@@ -16,10 +21,32 @@ interface ProfileNode {
   readonly children?: readonly number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
+  /** When the profile started, on the monotonic clock (µs). */
+  readonly startTime: number;
   readonly samples: readonly number[];
+  /** Each sample's time since the one before it (the first: since startTime), µs. */
   readonly timeDeltas: readonly number[];
+}
+
+/** Which samples to count, by the moment each was taken (µs, the profile's clock); all if unset. */
+export type SampleFilter = (micros: number) => boolean;
+
+/**
+ * Calls `visit` with each counted sample's node and its time, which is the
+ * delta to the next sample.
+ */
+function forEachSample(
+  profile: CpuProfile,
+  keep: SampleFilter | undefined,
+  visit: (id: number, micros: number) => void,
+): void {
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (keep === undefined || keep(at)) visit(id, profile.timeDeltas[i + 1] ?? 0);
+  });
 }
 
 export interface SelfTime {
@@ -67,7 +94,7 @@ const labelOf = (frame: ProfileNode["callFrame"]) =>
 const isProjectCode = (url: string) => url.startsWith("file://") && !url.includes("/node_modules/");
 
 /** Self time by function and by module, and total time of project functions, from the profile's samples. */
-export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary {
+export function summarizeProfile(profile: CpuProfile, top = 25, keep?: SampleFilter): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -75,10 +102,8 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
   const modules = new Map<string, number>();
   const totals = new Map<string, number>();
   let busy = 0;
-  profile.samples.forEach((id, i) => {
+  forEachSample(profile, keep, (id, us) => {
     const frame = byId.get(id)?.callFrame;
-    // A sample's time is the delta to the next one.
-    const us = profile.timeDeltas[i + 1] ?? 0;
     if (frame === undefined || frame.functionName === "(idle)") return;
     busy += us;
     const label = labelOf(frame);
@@ -93,7 +118,7 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     for (const name of onStack) totals.set(name, (totals.get(name) ?? 0) + us);
   });
   return {
-    busyMs: Math.round(busy / 1000),
+    busyMs: Math.round(busy / 100) / 10,
     functions: sorted(functions, busy, top),
     modules: sorted(modules, busy, top),
     projectTotals: sorted(totals, busy, top),
@@ -101,15 +126,20 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
 }
 
 /** The heaviest call stacks (up to `depth` callers) that end in a function named `name`. */
-export function callersOf(profile: CpuProfile, name: string, top = 10, depth = 8): SelfTime[] {
+export function callersOf(
+  profile: CpuProfile,
+  name: string,
+  top = 10,
+  keep?: SampleFilter,
+  depth = 8,
+): SelfTime[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const stacks = new Map<string, number>();
   let total = 0;
-  profile.samples.forEach((id, i) => {
+  forEachSample(profile, keep, (id, us) => {
     if (byId.get(id)?.callFrame.functionName !== name) return;
-    const us = profile.timeDeltas[i + 1] ?? 0;
     total += us;
     const frames: string[] = [];
     for (let at = parent.get(id); at !== undefined && frames.length < depth; at = parent.get(at)) {
@@ -122,12 +152,16 @@ export function callersOf(profile: CpuProfile, name: string, top = 10, depth = 8
   return sorted(stacks, total, top);
 }
 
-/** The summary as text. */
-export function formatProfileSummary(name: string, summary: ProfileSummary): string {
+/** The summary as text; with the requests served meanwhile, each time per request too. */
+export function formatProfileSummary(name: string, summary: ProfileSummary, requests?: number): string {
+  const perRequest = (ms: number) =>
+    requests === undefined || requests === 0
+      ? ""
+      : `  ${((ms * 1000) / requests).toFixed(1).padStart(7)} µs/req`;
   const row = (t: SelfTime) =>
-    `  ${t.percent.toFixed(1).padStart(5)}%  ${t.ms.toFixed(1).padStart(9)} ms  ${t.label}`;
+    `  ${t.percent.toFixed(1).padStart(5)}%  ${t.ms.toFixed(1).padStart(9)} ms${perRequest(t.ms)}  ${t.label}`;
   return [
-    `${name}: ${summary.busyMs} ms busy`,
+    `${name}: ${summary.busyMs} ms busy${requests === undefined ? "" : ` over ${requests} requests${perRequest(summary.busyMs)}`}`,
     "top functions by self time:",
     ...summary.functions.map(row),
     "self time by module:",
@@ -138,16 +172,29 @@ export function formatProfileSummary(name: string, summary: ProfileSummary): str
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [file, top, name] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const scenario = args.find((arg) => arg.startsWith("--scenario="))?.slice("--scenario=".length);
+  const [file, top, name] = args.filter((arg) => !arg.startsWith("--"));
   if (file === undefined) {
-    process.stderr.write("usage: node bench/profile-summary.ts <file.cpuprofile> [top] [function]\n");
+    process.stderr.write(
+      "usage: node bench/profile-summary.ts <file.cpuprofile> [top] [function] [--scenario=<name>]\n",
+    );
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  let selection: ScenarioSelection | undefined;
+  try {
+    selection = scenario === undefined ? undefined : selectScenario(readWindows(dirname(file)), scenario);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const keep = selection?.includes;
   if (name === undefined) {
-    process.stdout.write(`${formatProfileSummary(file, summarizeProfile(profile, Number(top ?? 25)))}\n`);
+    const summary = summarizeProfile(profile, Number(top ?? 25), keep);
+    process.stdout.write(`${formatProfileSummary(file, summary, selection?.requests)}\n`);
   } else {
-    for (const stack of callersOf(profile, name, Number(top ?? 10))) {
+    for (const stack of callersOf(profile, name, Number(top ?? 10), keep)) {
       process.stdout.write(
         `${stack.percent.toFixed(1).padStart(5)}%  ${name}\n           <- ${stack.label}\n`,
       );

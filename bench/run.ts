@@ -17,6 +17,7 @@ import { generateCatalog } from "./catalog.ts";
 import { readBenchConfig } from "./config.ts";
 import { findPostmasterPid } from "./cpu.ts";
 import { nameProfiles } from "./profile-files.ts";
+import { WINDOWS_FILE } from "./profile-windows.ts";
 import { startReference } from "./reference-process.ts";
 import { formatTable, judgeTargets } from "./report.ts";
 import { seedSystem } from "./seed.ts";
@@ -148,6 +149,7 @@ try {
     postmasterPid: postmaster,
     log,
   });
+  if (config.profile) writeFileSync(join(profileDir, WINDOWS_FILE), `${JSON.stringify(outcome.windows)}\n`);
   const targets = judgeTargets(outcome.results);
   process.stdout.write(`\n${formatTable(outcome.results, targets, outcome.invariant)}\n`);
   mkdirSync(resultsDir, { recursive: true });

@@ -14,6 +14,7 @@ import { type GrpcLoadOptions, runGrpcProductLoad, runRawGrpcProductLoad } from 
 import { runHttpLoad } from "./http-load.ts";
 import { type LoadOutcome, measure, mergeRounds, type ScenarioResult } from "./measure.ts";
 import { runPacedHttpLoad } from "./paced-load.ts";
+import { monotonicMicros, type ScenarioWindow } from "./profile-windows.ts";
 import {
   type BenchBuyer,
   createOrderRequest,
@@ -40,6 +41,8 @@ export interface SuiteInput {
 export interface SuiteOutcome {
   readonly results: ScenarioResult[];
   readonly invariant: { after: string; report: StockInvariantReport }[];
+  /** When each measured run took place, to read CPU profiles by scenario. */
+  readonly windows: ScenarioWindow[];
 }
 
 interface Scenario {
@@ -75,6 +78,7 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
   const onReference = [processTarget("reference", () => input.referencePid), ...shared];
   const results: ScenarioResult[] = [];
   const invariant: SuiteOutcome["invariant"] = [];
+  const windows: ScenarioWindow[] = [];
 
   /** Warms each scenario up, then runs them alternately in rounds that add up to the configured duration. */
   const runGroup = async (group: readonly Scenario[]) => {
@@ -84,9 +88,16 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     const measured = group.map((): ScenarioResult[] => []);
     for (let round = 0; round < rounds; round++) {
       for (const [i, { targets, load, ...scenario }] of group.entries()) {
+        const startMicros = monotonicMicros();
         const result = await measure({ ...scenario, connections: config.connections }, targets, () =>
           load(seconds),
         );
+        windows.push({
+          scenario: scenario.name,
+          startMicros,
+          endMicros: monotonicMicros(),
+          requests: result.requests,
+        });
         measured[i]?.push(result);
       }
     }
@@ -231,7 +242,7 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     ]);
   };
   if (runs("c")) await orderScenarios();
-  if (!rest || !runs("d")) return { results, invariant };
+  if (!rest || !runs("d")) return { results, invariant, windows };
   await runGroup([
     {
       name: "d-mixed-90-10",
@@ -241,5 +252,5 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
     },
   ]);
   await checkInvariant("all order scenarios");
-  return { results, invariant };
+  return { results, invariant, windows };
 }

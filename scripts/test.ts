@@ -16,6 +16,7 @@ const patterns = [
   "packages/*/test/**/*.test.ts",
   "services/*/test/**/*.test.ts",
   "scripts/test/**/*.test.ts",
+  "bench/test/**/*.test.ts",
   "test/e2e/**/*.test.ts",
 ];
 
