@@ -49,6 +49,8 @@ export interface GrpcHttp2Transport extends Transport {
 type HeaderInit = ConstructorParameters<typeof Headers>[0];
 
 const USER_AGENT = "skyros-kit-grpc/1";
+/** What no header value may hold (the Fetch standard's rule, which Headers applies). */
+const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** `ms` as a grpc-timeout value: at most 8 digits, so large ones go in seconds. */
@@ -102,9 +104,18 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
     header: HeaderInit | undefined,
   ) {
     const fields: http2.OutgoingHttpHeaders = {};
-    if (header !== undefined) {
+    if (header instanceof Headers || Array.isArray(header)) {
       for (const [name, value] of header instanceof Headers ? header : new Headers(header))
         fields[name] = value;
+    } else if (header !== undefined) {
+      // A plain record is copied, not made into Headers first, which would cost more than the
+      // call's own header list. node:http2 checks the names but lets values with line breaks
+      // through (the peer drops them), so those are refused here as Headers would.
+      for (const name of Object.keys(header)) {
+        const value = header[name] as string;
+        if (FORBIDDEN_IN_VALUE.test(value)) throw new TypeError(`invalid value of header ${name}`);
+        fields[name.toLowerCase()] = value;
+      }
     }
     fields[":method"] = "POST";
     fields[":path"] = `/${method.parent.typeName}/${method.name}`;

@@ -311,6 +311,16 @@ describe("gRPC over node:http2, edge cases", () => {
             { ...grpcOk, "grpc-status": "5", "grpc-message": "no%20such%20user" },
             { endStream: true },
           );
+        case "echo":
+          // Answers with the metadata it got, in the status message.
+          return stream.respond(
+            {
+              ...grpcOk,
+              "grpc-status": "5",
+              "grpc-message": encodeURIComponent(JSON.stringify([headers["x-meta"], headers.authorization])),
+            },
+            { endStream: true },
+          );
         case "no-status":
           stream.respond(grpcOk);
           return stream.end(encodeFrame(toBinary(TokenPairSchema, token)));
@@ -351,6 +361,36 @@ describe("gRPC over node:http2, edge cases", () => {
   });
   test("a trailers-only response carries the status", async () => {
     assert.equal((await expectRpcError(call("trailers-only"), Code.NotFound)).rawMessage, "no such user");
+  });
+  test("metadata given as a record, a Headers or pairs reaches the service alike", async () => {
+    const sent = async (header: ConstructorParameters<typeof Headers>[0]) => {
+      const reply = transport.unary(UserService.method.refresh, undefined, 1_000, header, {});
+      return JSON.parse((await expectRpcError(reply, Code.NotFound)).rawMessage);
+    };
+    const expected = ["1", "Bearer t"];
+    assert.deepEqual(await sent({ "x-case": "echo", "X-Meta": "1", authorization: "Bearer t" }), expected);
+    assert.deepEqual(
+      await sent(new Headers({ "x-case": "echo", "x-meta": "1", authorization: "Bearer t" })),
+      expected,
+    );
+    assert.deepEqual(
+      await sent([
+        ["x-case", "echo"],
+        ["x-meta", "1"],
+        ["authorization", "Bearer t"],
+      ]),
+      expected,
+    );
+  });
+  test("a header value with a line break fails the call, not the connection", async () => {
+    for (const value of ["a\nb", "a\r", "a\0"]) {
+      const header = { "x-case": "echo", "x-meta": value };
+      const reply = transport.unary(UserService.method.refresh, undefined, 1_000, header, {});
+      assert.equal((await expectRpcError(reply, Code.Internal)).rawMessage, "cannot send the request");
+    }
+    const badName = transport.unary(UserService.method.refresh, undefined, 1_000, { "x meta": "1" }, {});
+    await expectRpcError(badName, Code.Internal);
+    assert.equal((await call("gzip")).accessToken, "ok");
   });
   test("a response without grpc-status is Internal", async () => {
     await expectRpcError(call("no-status"), Code.Internal);
