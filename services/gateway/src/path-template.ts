@@ -99,6 +99,8 @@ export function parsePathTemplate(source: string): PathTemplate {
 }
 
 function decodeSegment(segment: string): string | undefined {
+  // Most segments (ids) have nothing to decode; decodeURIComponent would copy them anyway.
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
