@@ -11,23 +11,21 @@ export interface GatewayMetrics {
   observe(method: string, route: string, status: number, seconds: number): void;
 }
 
+/** One series (method, route, status): its counts not yet handed to prom-client. */
+interface Series {
+  readonly labels: Readonly<Record<(typeof labelNames)[number], string>>;
+  readonly time: { observe(seconds: number): void };
+  readonly failed: boolean;
+  requests: number;
+  errors: number;
+}
+
+const labelNames = ["method", "route", "status"] as const;
+
 /** A metrics registry of its own (not prom-client's global one, so tests can build many gateways). */
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const labelNames = ["method", "route", "status"] as const;
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP requests answered, by method, route template and status.",
-    labelNames,
-    registers: [registry],
-  });
-  const errors = new Counter({
-    name: "http_request_errors_total",
-    help: "HTTP requests answered with a 4xx or 5xx status, by method, route template and status.",
-    labelNames,
-    registers: [registry],
-  });
   const latency = new Histogram({
     name: "http_request_duration_seconds",
     help: "Time from receiving a request to sending its response, by method, route template and status.",
@@ -35,30 +33,49 @@ export function createGatewayMetrics(): GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  // Each request would otherwise hash its labels three times; a route answers
-  // with few statuses, so the series' handles are kept once made.
-  const series = new Map<string, (seconds: number) => void>();
-  const seriesOf = (method: string, route: string, status: number) => {
+  // prom-client hashes and checks the labels on every inc and observe, even
+  // through a labelled child. The counters are therefore kept as plain numbers
+  // per series and handed to prom-client when it is read (a scrape); only the
+  // histogram, which has no bulk update, is told of each request.
+  const series = new Map<string, Series>();
+  const publish = () => {
+    for (const entry of series.values()) {
+      if (entry.requests > 0) requests.inc(entry.labels, entry.requests);
+      if (entry.errors > 0) errors.inc(entry.labels, entry.errors);
+      entry.requests = 0;
+      entry.errors = 0;
+    }
+  };
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route template and status.",
+    labelNames,
+    registers: [registry],
+    collect: publish,
+  });
+  const errors = new Counter({
+    name: "http_request_errors_total",
+    help: "HTTP requests answered with a 4xx or 5xx status, by method, route template and status.",
+    labelNames,
+    registers: [registry],
+    collect: publish,
+  });
+  const seriesOf = (method: string, route: string, status: number): Series => {
     const labels = { method, route, status: String(status) };
-    const count = requests.labels(labels);
-    const time = latency.labels(labels);
-    const error = status >= 400 ? errors.labels(labels) : undefined;
-    return (seconds: number) => {
-      count.inc();
-      time.observe(seconds);
-      error?.inc();
-    };
+    return { labels, time: latency.labels(labels), failed: status >= 400, requests: 0, errors: 0 };
   };
   return {
     registry,
     observe(method, route, status, seconds) {
       const key = `${method} ${route} ${status}`;
-      let record = series.get(key);
-      if (record === undefined) {
-        record = seriesOf(method, route, status);
-        series.set(key, record);
+      let entry = series.get(key);
+      if (entry === undefined) {
+        entry = seriesOf(method, route, status);
+        series.set(key, entry);
       }
-      record(seconds);
+      entry.requests++;
+      if (entry.failed) entry.errors++;
+      entry.time.observe(seconds);
     },
   };
 }
