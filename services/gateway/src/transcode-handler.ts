@@ -70,10 +70,10 @@ export function createTranscoder(deps: TranscodeDeps) {
     const input = decodeRequest(route, bindings, request.query as QueryValues, request.body);
     const limited = deps.authLimits.appliesTo(route);
     if (limited) await deps.authLimits.admit(route, input, request.ip);
-    let metadata: Record<string, string> | undefined;
+    const metadata: Record<string, string> = {};
     for (const name of FORWARDED_HEADERS) {
       const value = headerOf(request, name);
-      if (value !== undefined) (metadata ??= {})[name] = value;
+      if (value !== undefined) metadata[name] = value;
     }
     const transport = transports.get(route) as Transport;
     let response: Awaited<ReturnType<Transport["unary"]>>;
