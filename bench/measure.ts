@@ -9,13 +9,25 @@ export interface LoadOutcome {
   /** Responses received (any status). */
   readonly requests: number;
   readonly durationSeconds: number;
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number };
+  readonly latencyMs: LatencyPercentiles;
   /** Responses by status (HTTP code, or gRPC code name). */
   readonly statuses: Readonly<Record<string, number>>;
   /** Responses that were not a success. */
   readonly failures: number;
   /** Connection errors and timeouts (no response at all). */
   readonly errors: number;
+  /**
+   * For a load at a steady rate: how late the load generator sent requests
+   * after they fell due. Latency counts from when a request was due, so this
+   * part of it is the load generator's own delay, not the server's.
+   */
+  readonly sendLatenessMs?: LatencyPercentiles;
+}
+
+export interface LatencyPercentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
 }
 
 export interface ScenarioResult extends LoadOutcome {
@@ -92,16 +104,21 @@ export function mergeRounds(rounds: readonly ScenarioResult[]): ScenarioResult {
     const known = rounds.every((r) => typeof r.cpuMicrosPerRequest[name] === "number");
     cpuMicrosPerRequest[name] = known ? Math.round(weighted((r) => r.cpuMicrosPerRequest[name] ?? 0)) : null;
   }
+  const percentiles = (of: (r: ScenarioResult) => LatencyPercentiles | undefined) => ({
+    p50: weighted((r) => of(r)?.p50 ?? 0),
+    p90: weighted((r) => of(r)?.p90 ?? 0),
+    p99: weighted((r) => of(r)?.p99 ?? 0),
+  });
+  const { sendLatenessMs: _, ...firstRest } = first;
   return {
-    ...first,
+    ...firstRest,
     requests,
     durationSeconds: Math.round(durationSeconds * 100) / 100,
     requestsPerSecond: Math.round(requests / durationSeconds),
-    latencyMs: {
-      p50: weighted((r) => r.latencyMs.p50),
-      p90: weighted((r) => r.latencyMs.p90),
-      p99: weighted((r) => r.latencyMs.p99),
-    },
+    latencyMs: percentiles((r) => r.latencyMs),
+    ...(rounds.every((r) => r.sendLatenessMs !== undefined)
+      ? { sendLatenessMs: percentiles((r) => r.sendLatenessMs) }
+      : {}),
     statuses,
     failures: rounds.reduce((sum, r) => sum + r.failures, 0),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),

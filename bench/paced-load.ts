@@ -25,10 +25,12 @@ export interface PacedLoadOptions {
 export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadOutcome> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const histogram = createLatencyHistogram();
+  const lateness = createLatencyHistogram();
   const statuses: Record<string, number> = {};
   let errors = 0;
   const pending = new Set<Promise<void>>();
   const send = (due: number) => {
+    lateness.record(performance.now() - due);
     const { method = "GET", path = "/", headers = {}, body } = options.next();
     const done = new Promise<void>((resolve) => {
       const finish = (status: string | undefined) => {
@@ -76,6 +78,7 @@ export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadO
     requests: histogram.count,
     durationSeconds: Math.round(durationSeconds * 100) / 100,
     latencyMs: latencySummary(histogram),
+    sendLatenessMs: latencySummary(lateness),
     statuses,
     failures: answered - ok,
     errors,

@@ -162,6 +162,14 @@ export function formatTable(
       `  ${t.name.padEnd(34)} ${String(t.value ?? "-").padStart(8)}  goal ${t.goal.padEnd(8)} ${verdict}`,
     );
   }
+  for (const r of results) {
+    const late = r.sendLatenessMs;
+    if (late === undefined) continue;
+    out.push(
+      `${r.name}: requests left the load generator late by p50/p90/p99 ${late.p50.toFixed(1)} / ` +
+        `${late.p90.toFixed(1)} / ${late.p99.toFixed(1)} ms (counted in its latency)`,
+    );
+  }
   for (const { after, report } of invariant) {
     out.push(
       `stock invariant after ${after}: ${report.holds ? "holds" : "BROKEN"} (${report.productsChecked} products, ` +
