@@ -21,6 +21,7 @@ import { WINDOWS_FILE } from "./profile-windows.ts";
 import { startReference } from "./reference-process.ts";
 import { formatTable, judgeTargets } from "./report.ts";
 import { seedSystem } from "./seed.ts";
+import { checkpointAfterSeeding, currentWalBytes } from "./seed-checkpoint.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { runScenarios } from "./suite.ts";
 
@@ -113,6 +114,7 @@ try {
   log(`system ready: ${system.services.join(", ")}`);
 
   const catalog = generateCatalog(config);
+  const walBeforeSeeding = await currentWalBytes(adminUrl);
   const seedStart = performance.now();
   const buyers = await seedSystem(system, catalog, config.registeredUsers);
   log(
@@ -122,6 +124,8 @@ try {
   const reference = await startReference(adminUrl, catalog, { namePrefix, nodeArgs });
   cleanups.push(reference.stop);
   if (reference.pid !== undefined) pids.set(reference.pid, "reference");
+  const seedingWal = await checkpointAfterSeeding(adminUrl, walBeforeSeeding);
+  log(`seeding wrote ${Math.round(seedingWal / 2 ** 20)} MB of WAL; took a checkpoint before the first run`);
 
   let front: ServerProcess | undefined;
   if (system.services.includes("product")) {
