@@ -22,29 +22,36 @@
  */
 import { postgres } from "@skyros/kit/postgres-driver";
 
-/** The server's current WAL position in bytes. */
-export async function currentWalBytes(adminUrl: string): Promise<number> {
+type Sql = ReturnType<typeof postgres>;
+
+async function walPosition(sql: Sql): Promise<number> {
+  const [row] = await sql<{ bytes: string }[]>`
+    select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as bytes`;
+  return Number(row?.bytes ?? 0);
+}
+
+async function withServer<T>(adminUrl: string, work: (sql: Sql) => Promise<T>): Promise<T> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    const [row] = await sql<{ bytes: string }[]>`
-      select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as bytes`;
-    return Number(row?.bytes ?? 0);
+    return await work(sql);
   } finally {
     await sql.end();
   }
+}
+
+/** The server's current WAL position in bytes. */
+export function currentWalBytes(adminUrl: string): Promise<number> {
+  return withServer(adminUrl, walPosition);
 }
 
 /**
  * Takes a checkpoint through the superuser URL. Returns the WAL written since
  * `startWalBytes` (from currentWalBytes), in bytes.
  */
-export async function checkpointAfterSeeding(adminUrl: string, startWalBytes: number): Promise<number> {
-  const walBytes = (await currentWalBytes(adminUrl)) - startWalBytes;
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
+export function checkpointAfterSeeding(adminUrl: string, startWalBytes: number): Promise<number> {
+  return withServer(adminUrl, async (sql) => {
+    const walBytes = (await walPosition(sql)) - startWalBytes;
     await sql`checkpoint`;
-  } finally {
-    await sql.end();
-  }
-  return walBytes;
+    return walBytes;
+  });
 }
