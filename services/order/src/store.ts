@@ -309,9 +309,13 @@ export function createOrderStore(sql: Sql, options: OrderStoreOptions): OrderSto
     },
 
     async deleteExpiredKeys(limit) {
+      // The oldest first, through the expiry index, and the rows fetched by their
+      // ctids: a pass reads only what it deletes. Without the order, and before the
+      // table has statistics, the server may scan every live key on every pass.
       const rows = await relaxed`
-        delete from idempotency_keys where ctid in (
-          select ctid from idempotency_keys where expire_time <= now() limit ${limit})
+        delete from idempotency_keys where ctid = any(array(
+          select ctid from idempotency_keys where expire_time <= now()
+          order by expire_time limit ${limit}))
         returning 1`;
       return rows.length;
     },

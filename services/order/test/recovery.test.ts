@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
-import type { Sql } from "@skyros/kit/database";
+import { createDatabase, type Sql } from "@skyros/kit/database";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
 import { createTestDatabase, testLogger } from "@skyros/kit/testing";
 import type { UserDirectory } from "@skyros/kit/user-directory";
@@ -240,6 +240,40 @@ describe("recovery", () => {
     for (const order of orders) {
       assert.equal(stock.calls.filter((call) => call === `reserve ${order.id}`).length, 1);
       assert.equal(await stateOf(order.id), "pending/held");
+    }
+  });
+
+  test("the sweep of expired keys reads no live ones, however many there are", async () => {
+    // One connection, so that its statistics can be flushed before they are read.
+    const single = createDatabase(database.url, { maxConnections: 1, applicationName: "order-sweep-test" });
+    const sweeper = createOrderStore(single, { stepTimeoutMs: 0 });
+    const rowsScanned = async () => {
+      await single`select pg_stat_force_next_flush()`;
+      const [row] = await single<{ read: string }[]>`
+        select seq_tup_read::text as read from pg_stat_user_tables where relname = 'idempotency_keys'`;
+      return Number(row?.read);
+    };
+    try {
+      await single`
+        insert into idempotency_keys (buyer_id, key, request_hash, order_id, expire_time)
+        select gen_random_uuid(), 'live-' || n, '\\x00'::bytea, gen_random_uuid(), now() + interval '1 day'
+        from generate_series(1, 20000) as n`;
+      await single`
+        insert into idempotency_keys (buyer_id, key, request_hash, order_id, expire_time)
+        select gen_random_uuid(), 'gone-' || n, '\\x00'::bytea, gen_random_uuid(), now() - interval '1 hour'
+        from generate_series(1, 3) as n`;
+      const before = await rowsScanned();
+      const deleted = await sweeper.deleteExpiredKeys(1000);
+      const read = (await rowsScanned()) - before;
+      assert.ok(read < 100, `one sweep read ${read} keys by sequential scan`);
+      assert.ok(deleted >= 3, `the expired keys went (${deleted})`);
+      const [left] = await single<{ live: number; gone: number }[]>`
+        select count(*) filter (where key like 'live-%')::int as live,
+               count(*) filter (where key like 'gone-%')::int as gone
+        from idempotency_keys`;
+      assert.deepEqual(left, { live: 20000, gone: 0 });
+    } finally {
+      await single.end();
     }
   });
 
