@@ -162,6 +162,14 @@ export function formatTable(
       `  ${t.name.padEnd(34)} ${String(t.value ?? "-").padStart(8)}  goal ${t.goal.padEnd(8)} ${verdict}`,
     );
   }
+  const half = results.find((r) => r.name === "c-create-order-half-rate");
+  const referenceHalf = results.find((r) => r.name === "ref-c-create-order-half-rate");
+  if (half !== undefined && referenceHalf !== undefined) {
+    out.push(
+      `  control: the reference at half of its own peak, paced alike, had a p99 of ` +
+        `${referenceHalf.latencyMs.p99.toFixed(1)} ms (skyros ${half.latencyMs.p99.toFixed(1)} ms)`,
+    );
+  }
   for (const r of results) {
     const late = r.sendLatenessMs;
     if (late === undefined) continue;

@@ -1,11 +1,11 @@
 /**
  * The scenarios in their order: product reads (reference, REST through the
  * gateway, REST through the minimal front, direct gRPC) alternating in rounds,
- * search, orders (reference and system alternating, then half of the system's
- * peak rate), then the mix; the stock invariant is checked after the order
- * scenarios.
+ * search, orders (reference and system alternating, then the system at half of
+ * its peak rate, then the reference at half of its own), then the mix; the stock
+ * invariant is checked after the order scenarios.
  */
-import type { RequestStep } from "autocannon";
+import type { AutocannonRequest, RequestStep } from "autocannon";
 import type { RunningSystem, ServiceName } from "../scripts/system.ts";
 import type { Catalog } from "./catalog.ts";
 import type { BenchConfig, ScenarioGroup } from "./config.ts";
@@ -210,25 +210,38 @@ export async function runScenarios(input: SuiteInput): Promise<SuiteOutcome> {
       load: http(system.gatewayUrl, createOrderSteps(catalog, buyers)),
     });
   }
+  const halfOf = (peak: ScenarioResult) => Math.max(1, Math.round(peak.requestsPerSecond / 2));
+  const paced =
+    (url: string, rate: number, next: () => AutocannonRequest) =>
+    (seconds: number): Promise<LoadOutcome> =>
+      runPacedHttpLoad({ url, rate, durationSeconds: seconds, connections: config.connections, next });
   const orderScenarios = async () => {
-    const [, peak] = await runGroup(orders);
-    if (!orderSystem || peak === undefined) return;
+    const [referencePeak, peak] = await runGroup(orders);
+    if (!orderSystem || peak === undefined || referencePeak === undefined) return;
     await checkInvariant("c-create-order");
-    const rate = Math.max(1, Math.round(peak.requestsPerSecond / 2));
+    const rate = halfOf(peak);
     await runGroup([
       {
         name: "c-create-order-half-rate",
         description: `${DESCRIBE.c}, at half of the peak rate, steady (requests due at even intervals)`,
         targetRate: rate,
         targets: onSystem,
-        load: (seconds) =>
-          runPacedHttpLoad({
-            url: system.gatewayUrl,
-            rate,
-            durationSeconds: seconds,
-            connections: config.connections,
-            next: () => createOrderRequest(catalog, buyers, { headers: {} }),
-          }),
+        load: paced(system.gatewayUrl, rate, () => createOrderRequest(catalog, buyers, { headers: {} })),
+      },
+    ]);
+    // The control of the run above: the tail this machine gives the one-process
+    // path at the same share of its own peak, so that a p99 over the goal can be
+    // told apart from a machine whose disk or scheduler alone exceeds it.
+    const referenceRate = halfOf(referencePeak);
+    await runGroup([
+      {
+        name: "ref-c-create-order-half-rate",
+        description: `reference: ${DESCRIBE.c}, at half of its own peak rate, steady`,
+        targetRate: referenceRate,
+        targets: onReference,
+        load: paced(input.referenceUrl, referenceRate, () =>
+          createOrderRequest(catalog, referenceBuyers, { headers: {} }, true),
+        ),
       },
     ]);
     await runGroup([

@@ -1,6 +1,7 @@
 /**
  * How rounds of a scenario are merged and reported, on made-up results: the
- * load generator's lateness of a steady-rate run is kept beside its latency.
+ * load generator's lateness of a steady-rate run is kept beside its latency, and
+ * the reference's half-rate run is shown as the control of the system's.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -59,4 +60,17 @@ test("the table names how late the load generator sent a steady-rate run's reque
   assert.match(table, /\(c\) p99 at half peak, steady \(ms\) +128\.3/);
   const withoutLateness = formatTable([round(1000, { p50: 1, p90: 2, p99: 3 })], [], []);
   assert.doesNotMatch(withoutLateness, /late by/);
+});
+
+test("the half-rate p99 is shown beside the reference's at half of its own peak, when both ran", () => {
+  const system = round(1000, { p50: 12, p90: 39, p99: 128.3 });
+  const reference = { ...round(2000, { p50: 3, p90: 9, p99: 61.5 }), name: "ref-c-create-order-half-rate" };
+  const table = formatTable([system, reference], judgeTargets([system, reference]), []);
+  assert.match(
+    table,
+    /control: the reference at half of its own peak, paced alike, had a p99 of 61\.5 ms \(skyros 128\.3 ms\)/,
+  );
+  // The target is judged on the system's run alone.
+  assert.match(table, /\(c\) p99 at half peak, steady \(ms\) +128\.3 +goal < 50 +NOT MET/);
+  assert.doesNotMatch(formatTable([system], judgeTargets([system]), []), /control:/);
 });
