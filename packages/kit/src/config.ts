@@ -70,6 +70,17 @@ export function envList(env: Env, name: string, fallback: readonly string[] = []
     .filter((item) => item !== "");
 }
 
+/** The levels a logger accepts, most verbose first. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** A log level variable (one of LOG_LEVELS). */
+export function envLogLevel(env: Env, name: string, fallback: (typeof LOG_LEVELS)[number]): string {
+  const value = envString(env, name, fallback);
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}, got "${value.slice(0, 40)}"`);
+  return value;
+}
+
 /** A URL variable with one of the given protocols (e.g. "postgres:"). */
 export function envUrl(env: Env, name: string, protocols: readonly string[], fallback?: string): string {
   const value = envString(env, name, fallback);

@@ -3,7 +3,16 @@
  * the service's prefix (USER_, PRODUCT_, ORDER_) and the common SKYROS_ ones.
  */
 import { availableParallelism } from "node:os";
-import { ConfigError, type Env, envInt, envOptionalUrl, envPort, envString, envUrl } from "./config.ts";
+import {
+  ConfigError,
+  type Env,
+  envInt,
+  envLogLevel,
+  envOptionalUrl,
+  envPort,
+  envString,
+  envUrl,
+} from "./config.ts";
 
 export interface ServiceBaseConfig {
   readonly host: string;
@@ -42,10 +51,7 @@ const httpProtocols = ["http:", "https:"] as const;
 
 /** Reads the shared configuration of the service whose variables start with `prefix`. */
 export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: number): ServiceBaseConfig {
-  const logLevel = envString(env, "LOG_LEVEL", "info");
-  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent`);
-  }
+  const logLevel = envLogLevel(env, "LOG_LEVEL", "info");
   const serviceCredential = envString(env, "SKYROS_SERVICE_CREDENTIAL");
   if (serviceCredential.length < 16) {
     throw new ConfigError("SKYROS_SERVICE_CREDENTIAL must be at least 16 characters");

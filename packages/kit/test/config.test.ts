@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, envBool, envInt, envList, envPort, envString, envUrl } from "../src/config.ts";
+import {
+  ConfigError,
+  envBool,
+  envInt,
+  envList,
+  envLogLevel,
+  envPort,
+  envString,
+  envUrl,
+} from "../src/config.ts";
 import { readServiceBaseConfig } from "../src/service-config.ts";
 
 describe("configuration", () => {
@@ -11,6 +20,8 @@ describe("configuration", () => {
     assert.equal(envBool(env, "B", false), true);
     assert.deepEqual(envList(env, "C"), ["a", "b", "c"]);
     assert.equal(envString(env, "D", "fallback"), "fallback");
+    assert.equal(envLogLevel({ LEVEL: "debug" }, "LEVEL", "info"), "debug");
+    assert.equal(envLogLevel({}, "LEVEL", "warn"), "warn");
   });
 
   test("a bad value names its variable", () => {
@@ -22,6 +33,10 @@ describe("configuration", () => {
     assert.throws(() => envBool({ FLAG: "maybe" }, "FLAG", false), /FLAG must be true or false/);
     assert.throws(() => envUrl({ DB: "mysql://x" }, "DB", ["postgres:"]), /DB must be a postgres: URL/);
     assert.throws(() => envString({}, "REQUIRED"), /REQUIRED is required/);
+    assert.throws(
+      () => envLogLevel({ LEVEL: "loud" }, "LEVEL", "info"),
+      new ConfigError('LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"'),
+    );
   });
 
   test("a service's shared configuration reads its own prefix", () => {

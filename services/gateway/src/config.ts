@@ -12,6 +12,7 @@ import {
   envBool,
   envInt,
   envList,
+  envLogLevel,
   envOptionalUrl,
   envPort,
   envString,
@@ -61,7 +62,6 @@ export interface GatewayConfig {
 }
 
 const httpProtocols = ["http:", "https:"] as const;
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 const UPSTREAMS = [
   { name: "user", variable: "USER_SERVICE_URL", port: 4011, services: [UserService] },
@@ -78,9 +78,7 @@ function limit(env: Env, prefix: string, max: number, windowMs: number): RateLim
 
 /** Reads the gateway's configuration; throws ConfigError naming a bad variable. */
 export function readGatewayConfig(env: Env): GatewayConfig {
-  const logLevel = envString(env, "LOG_LEVEL", "info");
-  if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const logLevel = envLogLevel(env, "LOG_LEVEL", "info");
   const upstreams = UPSTREAMS.map((upstream) => ({
     name: upstream.name,
     url: envUrl(env, upstream.variable, httpProtocols, `http://127.0.0.1:${upstream.port}`),
