@@ -13,12 +13,21 @@
  * | BENCH_REGISTERED_USERS | sellers + 200 | users registered through the API (the rest by SQL) |
  * | BENCH_SCENARIOS | a,b,c,d | which scenario groups run (c includes its half-rate runs) |
  * | BENCH_PROFILE | false | V8 CPU profiles of every process in bench/results/profiles |
+ * | BENCH_LOG_LEVEL | warn | LOG_LEVEL of the services (info: a log line per request) |
  * | SKYROS_DATABASE_URL | embedded | superuser URL of the PostgreSQL server to use |
  *
  * Quick check: BENCH_DURATION_SECONDS=3 BENCH_USERS=100 BENCH_PRODUCTS=1000 npm run bench
  * Profile product reads only: BENCH_SCENARIOS=a BENCH_PROFILE=true npm run bench
  */
-import { ConfigError, type Env, envBool, envInt, envList, envOptionalUrl } from "@skyros/kit/config";
+import {
+  ConfigError,
+  type Env,
+  envBool,
+  envInt,
+  envList,
+  envLogLevel,
+  envOptionalUrl,
+} from "@skyros/kit/config";
 
 /** The scenario groups: product by id, search, create order, the mix. */
 export const SCENARIO_GROUPS = ["a", "b", "c", "d"] as const;
@@ -45,6 +54,11 @@ export interface BenchConfig {
   readonly scenarios: ReadonlySet<ScenarioGroup>;
   /** Run the services with the V8 CPU profiler. */
   readonly profile: boolean;
+  /**
+   * The services' log level. Not info by default: the reference writes no
+   * access log, and the figures compare the request paths, not the logging.
+   */
+  readonly logLevel: string;
   /** A PostgreSQL superuser URL; unset: an embedded server in a temporary folder. */
   readonly databaseUrl: string | undefined;
 }
@@ -73,6 +87,7 @@ export function readBenchConfig(env: Env): BenchConfig {
     ),
     scenarios: readScenarioGroups(env),
     profile: envBool(env, "BENCH_PROFILE", false),
+    logLevel: envLogLevel(env, "BENCH_LOG_LEVEL", "warn"),
     databaseUrl: envOptionalUrl(env, "SKYROS_DATABASE_URL", ["postgres:", "postgresql:"]),
   };
 }

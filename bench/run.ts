@@ -81,6 +81,9 @@ try {
   const namePrefix = `bench_${Date.now().toString(36)}`;
   const nodeArgs = config.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   if (config.profile) mkdirSync(profileDir, { recursive: true });
+  const verboseLogs = ["info", "debug", "trace"].includes(config.logLevel);
+  const servicesLog = join(resultsDir, "services.log");
+  if (verboseLogs) rmSync(servicesLog, { force: true });
   const system: RunningSystem = await startSystem({
     adminUrl,
     namePrefix,
@@ -91,7 +94,7 @@ try {
       order: await freePort(),
     },
     env: {
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: config.logLevel,
       // Registration is rate-limited per address, and the seed registers from one.
       GATEWAY_RATE_LIMIT_AUTH_MAX: "1000000",
       USER_ACCESS_TOKEN_TTL_SECONDS: "3600",
@@ -102,7 +105,11 @@ try {
         : {}),
     },
     output: (service, line) => process.stderr.write(`[${service}] ${line}\n`),
+    // Verbose logs go to a file, written by the services themselves: carried
+    // through this process, they would be charged to the load generator.
+    ...(verboseLogs ? { logFile: servicesLog } : {}),
   });
+  if (verboseLogs) log(`the services log at ${config.logLevel} to ${relative(root, servicesLog)}`);
   const pids = new Map<number, string>();
   cleanups.push(async () => {
     await system.destroy();

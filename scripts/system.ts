@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createClient } from "@connectrpc/connect";
@@ -68,6 +68,12 @@ export interface SystemOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where each output line goes. */
   readonly output?: (service: ServiceName | "launcher", line: string) => void;
+  /**
+   * A file the services write their output to directly, instead of through
+   * `output` (which still gets the launcher's own lines): for verbose logs
+   * whose lines this process should not have to carry.
+   */
+  readonly logFile?: string;
 }
 
 export interface RunningSystem {
@@ -129,17 +135,18 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const supervised = new Set<ServiceName>();
   let stopping = false;
 
+  let logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a");
   const launch = (name: ServiceName, attempt = 0) => {
     const child = spawn(process.execPath, [entryOf(name)], {
       cwd: root,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
     });
     const startedAt = Date.now();
     processes.set(name, child);
     output("launcher", `started ${name} (pid ${child.pid})`);
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on("line", (line) => output(name, line));
+      if (stream !== null) createInterface({ input: stream }).on("line", (line) => output(name, line));
     }
     child.once("exit", (code, signal) => {
       if (processes.get(name) === child) processes.delete(name);
@@ -212,6 +219,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           clearTimeout(timer);
         }),
       );
+      if (logFd !== undefined) closeSync(logFd);
+      logFd = undefined;
     },
     async destroy() {
       await system.stop();
