@@ -22,7 +22,7 @@ create table products (
   stock integer not null check (stock >= 0),
   create_time timestamptz(3) not null default now(),
   update_time timestamptz(3) not null default now()
-);
+) with (fillfactor = 90); -- as the product service's (its migration 0005): room for heap-only stock updates
 create table orders (
   id uuid primary key,
   buyer_id uuid not null,
