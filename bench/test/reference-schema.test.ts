@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import { postgres } from "@skyros/kit/postgres-driver";
-import { createTestDatabase } from "@skyros/kit/testing";
+import { createDatabase } from "@skyros/kit/database";
+import { createTestDatabase, rowsReadBySequentialScans } from "@skyros/kit/testing";
 import { generateCatalog } from "../catalog.ts";
 import { seedReference } from "../reference-schema.ts";
 
@@ -28,7 +28,7 @@ test("an order's foreign-key check stays an index lookup as the orders grow", as
   const buyer = catalog.buyers[0]?.id ?? "";
   const seller = catalog.sellers[0]?.id ?? "";
   const product = catalog.products[0]?.id ?? "";
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  const sql = createDatabase(database.url, { maxConnections: 1, applicationName: "reference-schema-test" });
   const placeOrder = async () => {
     const id = randomUUID();
     await sql`
@@ -38,13 +38,7 @@ test("an order's foreign-key check stays an index lookup as the orders grow", as
       insert into order_items (order_id, product_id, name, unit_price, quantity)
       values (${id}, ${product}, 'item', 100, 1)`;
   };
-  /** Rows of orders read by sequential scans so far (the connection's counts flushed first). */
-  const rowsScanned = async () => {
-    await sql`select pg_stat_force_next_flush()`;
-    const [row] = await sql<{ read: string }[]>`
-      select seq_tup_read::text as read from pg_stat_user_tables where relname = 'orders'`;
-    return Number(row?.read);
-  };
+  const rowsScanned = () => rowsReadBySequentialScans(sql, "orders");
   try {
     // Enough checks while orders is small for the server to settle on a generic plan.
     for (let i = 0; i < 8; i++) await placeOrder();

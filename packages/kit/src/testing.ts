@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import type { Sql } from "./database.ts";
 import { DomainError, type ErrorKind } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createScratchDatabase } from "./provisioning.ts";
@@ -25,6 +26,18 @@ export function testAdminUrl(): string {
 /** A fresh, empty database for one suite; drop it when the suite ends. */
 export function createTestDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
   return createScratchDatabase(testAdminUrl(), prefix);
+}
+
+/**
+ * How many rows of `table` sequential scans have read so far, by the server's
+ * count. `sql` must be one connection, the one that ran the statements being
+ * measured: its own pending counts are flushed first.
+ */
+export async function rowsReadBySequentialScans(sql: Sql, table: string): Promise<number> {
+  await sql`select pg_stat_force_next_flush()`;
+  const [row] = await sql<{ read: string }[]>`
+    select seq_tup_read::text as read from pg_stat_user_tables where relname = ${table}`;
+  return Number(row?.read);
 }
 
 /** A logger for tests: silent unless TEST_LOG_LEVEL is set. */

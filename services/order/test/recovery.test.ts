@@ -6,7 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createDatabase, type Sql } from "@skyros/kit/database";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
-import { createTestDatabase, testLogger } from "@skyros/kit/testing";
+import { createTestDatabase, rowsReadBySequentialScans, testLogger } from "@skyros/kit/testing";
 import type { UserDirectory } from "@skyros/kit/user-directory";
 import type { OrderContext } from "../src/context.ts";
 import type { OrderLineInput } from "../src/order-building.ts";
@@ -247,12 +247,7 @@ describe("recovery", () => {
     // One connection, so that its statistics can be flushed before they are read.
     const single = createDatabase(database.url, { maxConnections: 1, applicationName: "order-sweep-test" });
     const sweeper = createOrderStore(single, { stepTimeoutMs: 0 });
-    const rowsScanned = async () => {
-      await single`select pg_stat_force_next_flush()`;
-      const [row] = await single<{ read: string }[]>`
-        select seq_tup_read::text as read from pg_stat_user_tables where relname = 'idempotency_keys'`;
-      return Number(row?.read);
-    };
+    const rowsScanned = () => rowsReadBySequentialScans(single, "idempotency_keys");
     try {
       await single`
         insert into idempotency_keys (buyer_id, key, request_hash, order_id, expire_time)
