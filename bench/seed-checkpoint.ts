@@ -24,9 +24,14 @@ import { postgres } from "@skyros/kit/postgres-driver";
 
 type Sql = ReturnType<typeof postgres>;
 
+/**
+ * Where the next WAL record will go: what has been generated, written out or
+ * not. (pg_current_wal_lsn is the write position, which lags behind it on a
+ * server that does not flush at commit, such as the tests' unsynced one.)
+ */
 async function walPosition(sql: Sql): Promise<number> {
   const [row] = await sql<{ bytes: string }[]>`
-    select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as bytes`;
+    select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text as bytes`;
   return Number(row?.bytes ?? 0);
 }
 
@@ -39,7 +44,7 @@ async function withServer<T>(adminUrl: string, work: (sql: Sql) => Promise<T>): 
   }
 }
 
-/** The server's current WAL position in bytes. */
+/** The server's current WAL insert position in bytes. */
 export function currentWalBytes(adminUrl: string): Promise<number> {
   return withServer(adminUrl, walPosition);
 }
