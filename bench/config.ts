@@ -27,6 +27,7 @@ import {
   envList,
   envLogLevel,
   envOptionalUrl,
+  type LogLevel,
 } from "@skyros/kit/config";
 
 /** The scenario groups: product by id, search, create order, the mix. */
@@ -58,7 +59,7 @@ export interface BenchConfig {
    * The services' log level. Not info by default: the reference writes no
    * access log, and the figures compare the request paths, not the logging.
    */
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   /** A PostgreSQL superuser URL; unset: an embedded server in a temporary folder. */
   readonly databaseUrl: string | undefined;
 }

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { loadConfigOrExit } from "@skyros/kit/config";
+import { LOG_LEVELS, loadConfigOrExit } from "@skyros/kit/config";
 import { startEmbeddedPostgres } from "@skyros/kit/embedded-postgres";
 import { freePort } from "@skyros/kit/testing";
 import { type RunningSystem, startSystem } from "../scripts/system.ts";
@@ -81,7 +81,7 @@ try {
   const namePrefix = `bench_${Date.now().toString(36)}`;
   const nodeArgs = config.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   if (config.profile) mkdirSync(profileDir, { recursive: true });
-  const verboseLogs = ["info", "debug", "trace"].includes(config.logLevel);
+  const verboseLogs = LOG_LEVELS.indexOf(config.logLevel) <= LOG_LEVELS.indexOf("info");
   const servicesLog = join(resultsDir, "services.log");
   if (verboseLogs) rmSync(servicesLog, { force: true });
   const system: RunningSystem = await startSystem({

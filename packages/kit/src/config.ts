@@ -73,12 +73,14 @@ export function envList(env: Env, name: string, fallback: readonly string[] = []
 /** The levels a logger accepts, most verbose first. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** A log level variable (one of LOG_LEVELS). */
-export function envLogLevel(env: Env, name: string, fallback: (typeof LOG_LEVELS)[number]): string {
+export function envLogLevel(env: Env, name: string, fallback: LogLevel): LogLevel {
   const value = envString(env, name, fallback);
   if (!(LOG_LEVELS as readonly string[]).includes(value))
     throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}, got "${value.slice(0, 40)}"`);
-  return value;
+  return value as LogLevel;
 }
 
 /** A URL variable with one of the given protocols (e.g. "postgres:"). */
