@@ -150,3 +150,44 @@ describe("query plans over 10,000 products", () => {
     assertIndexed(await plansOf((s) => s.findProducts(ids)), "products_pkey");
   });
 });
+
+describe("reserve_stock over 10,000 products", () => {
+  test("plans its statements once per connection, not on every call", async () => {
+    // With log_planner_stats (superuser), every planning sends the client a
+    // "PLANNER STATISTICS" notice. An order's two lines are far fewer than the
+    // ten elements a generic plan assumes of an array, so without the
+    // function's plan_cache_mode every statement reading the lines was
+    // planned anew on every call.
+    let plannings = 0;
+    const planned = postgres(database.url, {
+      max: 1,
+      types: { bigint: postgres.BigInt },
+      onnotice: (notice) => {
+        if (String(notice.message).includes("PLANNER STATISTICS")) plannings++;
+      },
+      connection: { client_min_messages: "log", log_planner_stats: "on" },
+    });
+    try {
+      const reservations = createProductStore(planned as unknown as Sql);
+      const pairs = await admin<{ first: string; second: string }[]>`
+        select min(id::text) as first, max(id::text) as second from products
+        group by seller_id order by seller_id limit 20`;
+      const reserve = (pair: { first: string; second: string } | undefined) =>
+        reservations.reserveStock(
+          crypto.randomUUID(),
+          [
+            { productId: pair?.first ?? "", quantity: 1 },
+            { productId: pair?.second ?? "", quantity: 1 },
+          ],
+          { singleSeller: true },
+        );
+      // The first calls plan, as every prepared statement's do.
+      for (const pair of pairs.slice(0, 10)) assert.equal((await reserve(pair)).status, "held");
+      plannings = 0;
+      for (const pair of pairs.slice(10)) assert.equal((await reserve(pair)).status, "held");
+      assert.equal(plannings, 0, "no statement was planned again");
+    } finally {
+      await planned.end();
+    }
+  });
+});
