@@ -5,8 +5,8 @@
  * instead lets each connection send its whole quota at the start of every
  * second, and measures bursts.
  */
-import { Agent, request as httpRequest } from "node:http";
 import type { AutocannonRequest } from "autocannon";
+import { createHttp1Pool } from "./http1-pool.ts";
 import { createLatencyHistogram, latencySummary } from "./latency-histogram.ts";
 import type { LoadOutcome } from "./measure.ts";
 
@@ -23,7 +23,8 @@ export interface PacedLoadOptions {
 
 /** Sends `rate` requests per second for `durationSeconds`, then waits for the answers (up to 10 s). */
 export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadOutcome> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  // A lean client: the generator's CPU is taken from the system it measures (http1-pool.ts).
+  const pool = createHttp1Pool({ url: options.url, connections: options.connections });
   const histogram = createLatencyHistogram();
   const lateness = createLatencyHistogram();
   const statuses: Record<string, number> = {};
@@ -32,22 +33,16 @@ export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadO
   const send = (due: number) => {
     lateness.record(performance.now() - due);
     const { method = "GET", path = "/", headers = {}, body } = options.next();
-    const done = new Promise<void>((resolve) => {
-      const finish = (status: string | undefined) => {
-        if (status === undefined) errors++;
-        else statuses[status] = (statuses[status] ?? 0) + 1;
+    const done = pool.send({ method, path, headers, body }).then(
+      (status) => {
+        statuses[status] = (statuses[status] ?? 0) + 1;
         histogram.record(performance.now() - due);
-        resolve();
-      };
-      const req = httpRequest(`${options.url}${path}`, { method, headers, agent, timeout: 10_000 }, (res) => {
-        res.resume();
-        res.on("end", () => finish(String(res.statusCode)));
-        res.on("error", () => finish(undefined));
-      });
-      req.on("timeout", () => req.destroy());
-      req.on("error", () => finish(undefined));
-      req.end(body);
-    });
+      },
+      () => {
+        errors++;
+        histogram.record(performance.now() - due);
+      },
+    );
     pending.add(done);
     done.then(() => pending.delete(done));
   };
@@ -71,7 +66,7 @@ export async function runPacedHttpLoad(options: PacedLoadOptions): Promise<LoadO
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(pending), new Promise((done) => (timer = setTimeout(done, 10_000)))]);
   clearTimeout(timer);
-  agent.destroy();
+  pool.close();
   const ok = Object.entries(statuses).reduce((sum, [code, n]) => (code.startsWith("2") ? sum + n : sum), 0);
   const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0);
   return {
