@@ -42,6 +42,7 @@ export async function serveService<T extends DescService>(
     routes: (router) => router.service(service, handlers),
   });
   server.health.setAll(ServingStatus.SERVING);
-  logger.info({ port: server.port, service: service.typeName }, "serving");
+  // Not "service": every line already names the process in that field.
+  logger.info({ port: server.port, grpcService: service.typeName }, "serving");
   return server;
 }

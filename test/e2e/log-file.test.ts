@@ -1,0 +1,77 @@
+/**
+ * The launcher's `logFile` option (the benchmark's verbose runs): the services
+ * write their own lines to the file, so that they do not pass through the
+ * process that started them, and only the launcher's lines reach `output`.
+ */
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { freePort, testAdminUrl } from "@skyros/kit/testing";
+import { type ServiceName, startSystem } from "../../scripts/system.ts";
+
+interface LogLine {
+  readonly service?: string;
+  readonly msg?: string;
+  readonly requestId?: string;
+  readonly status?: number;
+}
+
+const linesOf = (file: string): LogLine[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as LogLine);
+
+test("with a log file, the services' lines go to the file and only the launcher's to output", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "skyros-log-file-"));
+  const logFile = join(dir, "services.log");
+  const output: { service: ServiceName | "launcher"; line: string }[] = [];
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const name of ["user", "product", "order", "gateway"] as const) ports[name] = await freePort();
+  const system = await startSystem({
+    adminUrl: testAdminUrl(),
+    ports,
+    namePrefix: `e2e_${randomBytes(4).toString("hex")}`,
+    env: { LOG_LEVEL: "info" },
+    output: (service, line) => output.push({ service, line }),
+    logFile,
+  });
+  try {
+    await system.waitReady(60_000);
+    const requestId = randomUUID();
+    const response = await fetch(`${system.gatewayUrl}/v1/products/${randomUUID()}`, {
+      headers: { "x-request-id": requestId },
+    });
+    assert.equal(response.status, 404);
+
+    // The access line is written once the answer is sent: wait for it.
+    const deadline = Date.now() + 10_000;
+    let lines = linesOf(logFile);
+    while (!lines.some((line) => line.requestId === requestId && line.msg === "request")) {
+      assert.ok(Date.now() < deadline, `no access line for ${requestId} in the log file`);
+      await new Promise((done) => setTimeout(done, 50));
+      lines = linesOf(logFile);
+    }
+    const access = lines.find((line) => line.requestId === requestId && line.msg === "request");
+    assert.equal(access?.service, "gateway");
+    assert.equal(access?.status, 404);
+    assert.deepEqual(
+      new Set(lines.map((line) => line.service)),
+      new Set(["user", "product", "order", "gateway"]),
+      "every service wrote its own lines to the file",
+    );
+
+    assert.ok(output.length >= 4, "the launcher reported the processes it started");
+    assert.deepEqual(
+      output.filter((entry) => entry.service !== "launcher"),
+      [],
+      "no service line went through the launcher",
+    );
+  } finally {
+    await system.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
