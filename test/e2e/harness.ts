@@ -22,25 +22,31 @@ export interface ApiRequest extends JsonRequest {
 export interface TestSystem extends RunningSystem {
   /** Calls the gateway. */
   api(method: string, path: string, request?: ApiRequest): Promise<ApiResponse>;
-  /** Every output line of a service so far (JSON log lines). */
-  logs(name: ServiceName): readonly string[];
+  /** Every output line of a service (JSON log lines), or of the launcher, so far. */
+  logs(name: ServiceName | "launcher"): readonly string[];
 }
 
 /**
  * Starts every service and the gateway; call destroy() when done. A start that
  * lost a port to another process (EADDRINUSE) is tried again on fresh ports.
  */
-export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  options: { readonly logFile?: string } = {},
+): Promise<TestSystem> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnFreePorts(env);
+      return await startOnFreePorts(env, options.logFile);
     } catch (error) {
       if (attempt >= 3 || !String(error).includes("EADDRINUSE")) throw error;
     }
   }
 }
 
-async function startOnFreePorts(env: Record<string, string>): Promise<TestSystem> {
+async function startOnFreePorts(
+  env: Record<string, string>,
+  logFile: string | undefined,
+): Promise<TestSystem> {
   const logs = new Map<string, string[]>();
   const ports: Partial<Record<ServiceName, number>> = {};
   for (const name of ["user", "product", "order", "gateway"] as const) ports[name] = await freePort();
@@ -55,6 +61,7 @@ async function startOnFreePorts(env: Record<string, string>): Promise<TestSystem
       logs.set(service, lines);
       if (process.env.TEST_LOG_LEVEL) process.stderr.write(`[${service}] ${line}\n`);
     },
+    ...(logFile === undefined ? {} : { logFile }),
   });
   try {
     await system.waitReady(60_000);

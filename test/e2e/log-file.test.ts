@@ -4,13 +4,12 @@
  * process that started them, and only the launcher's lines reach `output`.
  */
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { freePort, testAdminUrl } from "@skyros/kit/testing";
-import { type ServiceName, startSystem } from "../../scripts/system.ts";
+import { startTestSystem } from "./harness.ts";
 
 interface LogLine {
   readonly service?: string;
@@ -28,21 +27,10 @@ const linesOf = (file: string): LogLine[] =>
 test("with a log file, the services' lines go to the file and only the launcher's to output", async () => {
   const dir = mkdtempSync(join(tmpdir(), "skyros-log-file-"));
   const logFile = join(dir, "services.log");
-  const output: { service: ServiceName | "launcher"; line: string }[] = [];
-  const ports: Partial<Record<ServiceName, number>> = {};
-  for (const name of ["user", "product", "order", "gateway"] as const) ports[name] = await freePort();
-  const system = await startSystem({
-    adminUrl: testAdminUrl(),
-    ports,
-    namePrefix: `e2e_${randomBytes(4).toString("hex")}`,
-    env: { LOG_LEVEL: "info" },
-    output: (service, line) => output.push({ service, line }),
-    logFile,
-  });
+  const system = await startTestSystem({}, { logFile });
   try {
-    await system.waitReady(60_000);
     const requestId = randomUUID();
-    const response = await fetch(`${system.gatewayUrl}/v1/products/${randomUUID()}`, {
+    const response = await system.api("GET", `/v1/products/${randomUUID()}`, {
       headers: { "x-request-id": requestId },
     });
     assert.equal(response.status, 404);
@@ -64,12 +52,10 @@ test("with a log file, the services' lines go to the file and only the launcher'
       "every service wrote its own lines to the file",
     );
 
-    assert.ok(output.length >= 4, "the launcher reported the processes it started");
-    assert.deepEqual(
-      output.filter((entry) => entry.service !== "launcher"),
-      [],
-      "no service line went through the launcher",
-    );
+    assert.ok(system.logs("launcher").length >= 4, "the launcher reported the processes it started");
+    for (const service of ["user", "product", "order", "gateway"] as const) {
+      assert.deepEqual(system.logs(service), [], `no line of ${service} went through the launcher`);
+    }
   } finally {
     await system.destroy();
     rmSync(dir, { recursive: true, force: true });
