@@ -2,7 +2,7 @@
  * What one unary gRPC call costs the CLIENT in CPU, with each client
  * transport calling the same server (Connect's Node adapter, in a child
  * process, answering grpc.health.v1 Check from memory): Connect's gRPC
- * transport, the kit's node:http2 transport, grpc-js, and bare node:http2
+ * transport, the kit's transport (its own HTTP/2 client), grpc-js, and bare node:http2
  * with no decoding at all (the floor). transport-probe.ts compares servers.
  *
  *   node bench/client-transport-probe.ts [seconds=5]

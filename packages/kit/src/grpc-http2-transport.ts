@@ -1,17 +1,17 @@
 /**
- * A gRPC client transport for unary calls written directly on node:http2,
- * implementing Connect's Transport so that typed clients and direct
- * `transport.unary` calls work unchanged. Streaming calls (only health Watch)
- * are handed to Connect's own gRPC transport.
+ * A gRPC client transport for unary calls, on our own HTTP/2 client session
+ * (http2-client-session.ts), implementing Connect's Transport so that typed
+ * clients and direct `transport.unary` calls work unchanged. Streaming calls
+ * (only health Watch) are handed to Connect's own gRPC transport.
  *
  * Why not Connect's transport for unary calls: on loopback it cost ~442 µs of
  * client CPU per call, against ~157 µs for grpc-js and ~40 µs for bare
  * node:http2, much of it in per-call AbortControllers and exceptions that
- * capture stack traces even when the call succeeds. Every request crosses
- * one or two internal hops, so the client side dominates. This transport does
- * per call: one stream, one timer, no exception and no closure it can avoid.
+ * capture stack traces even when the call succeeds. Why not node:http2 either:
+ * see http2-client-session.ts. Every request crosses one or two internal hops,
+ * so the client side dominates. This transport does per call: one stream, one
+ * timer, a header block mostly encoded at start-up, and no closure it can avoid.
  */
-import * as http2 from "node:http2";
 import {
   create,
   type DescMessage,
@@ -22,7 +22,9 @@ import {
 import { Code, ConnectError, type Transport, type UnaryResponse } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { encodeFrame } from "./grpc-framing.ts";
-import { type CallSession, followUnaryCall, unavailable } from "./grpc-unary-call.ts";
+import { type CallOwner, UnaryCall, unavailable } from "./grpc-unary-call.ts";
+import { HpackLiteralWriter } from "./hpack.ts";
+import { Http2ClientSession } from "./http2-client-session.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-context.ts";
 import { SERVICE_CREDENTIAL_HEADER } from "./service-credential.ts";
 
@@ -49,85 +51,138 @@ export interface GrpcHttp2Transport extends Transport {
 type HeaderInit = ConstructorParameters<typeof Headers>[0];
 
 const USER_AGENT = "skyros-kit-grpc/1";
-/** What no header value may hold (the Fetch standard's rule, which Headers applies). */
-const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** Headers the transport sets itself; the caller's own values for them are dropped. */
+const OWN_HEADERS = new Set([
+  "content-type",
+  "te",
+  "user-agent",
+  "grpc-accept-encoding",
+  "grpc-timeout",
+  REQUEST_ID_HEADER,
+  SERVICE_CREDENTIAL_HEADER,
+]);
+
+/** One connection and what the transport tracks of it. */
+class CallSession implements CallOwner {
+  readonly http: Http2ClientSession;
+  /** Calls not settled yet: while there are any, the connection holds the process open. */
+  active = 0;
+  usedSincePing = false;
+  awaitingPong = false;
+
+  constructor(http: Http2ClientSession) {
+    this.http = http;
+  }
+
+  hold(): void {
+    if (this.active++ === 0) this.http.ref();
+    this.usedSincePing = true;
+  }
+
+  release(): void {
+    if (--this.active === 0) this.http.unref();
+  }
+}
 
 /** `ms` as a grpc-timeout value: at most 8 digits, so large ones go in seconds. */
 const grpcTimeout = (ms: number) =>
   ms < 1e8 ? `${Math.ceil(ms)}m` : `${Math.min(Math.ceil(ms / 1000), 99_999_999)}S`;
 
+/** The caller's headers, as HPACK literals. Throws TypeError on a name or value HTTP/2 cannot carry. */
+function writeCallerHeaders(writer: HpackLiteralWriter, header: HeaderInit | undefined): void {
+  if (header === undefined) return;
+  if (header instanceof Headers || Array.isArray(header)) {
+    for (const [name, value] of header instanceof Headers ? header : new Headers(header)) {
+      if (!OWN_HEADERS.has(name)) writer.add(name, value);
+    }
+    return;
+  }
+  // A plain record is read as it is, not made into Headers first, which would cost more than the
+  // call's own header list.
+  for (const key of Object.keys(header)) {
+    const name = key.toLowerCase();
+    if (!OWN_HEADERS.has(name)) writer.add(name, header[key] as string);
+  }
+}
+
 /** A gRPC transport over one reused HTTP/2 connection, reopened when it ends. */
 export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): GrpcHttp2Transport {
-  const authority = new URL(options.baseUrl).origin;
+  const url = new URL(options.baseUrl);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`a gRPC base URL must be http: or https:, got ${url.protocol}`);
+  }
+  const secure = url.protocol === "https:";
+  const port = Number(url.port || (secure ? 443 : 80));
+  // URL keeps IPv6 addresses in brackets; sockets want them bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const pingIntervalMs = options.pingIntervalMs ?? 0;
+  /** Each method's fixed part of the header block, encoded once. */
+  const fixedHeaders = new Map<DescMethodUnary, Buffer>();
   let current: CallSession | undefined;
   let closed = false;
   let streams: { transport: Transport; sessions: Http2SessionManager } | undefined;
 
   function connect(): CallSession {
-    const http = http2.connect(authority);
-    const session: CallSession = { http, active: 0, usedSincePing: false, awaitingPong: false };
-    const forget = () => {
-      if (current === session) current = undefined;
-    };
-    const pinger =
-      pingIntervalMs > 0
-        ? setInterval(() => {
-            if (http.connecting || http.closed || http.destroyed) return;
-            if (!session.usedSincePing && session.active === 0) return;
-            // No answer since the last ping: the peer is gone.
-            if (session.awaitingPong) return http.destroy();
-            session.usedSincePing = false;
-            session.awaitingPong = true;
-            http.ping((error) => {
-              if (error === null) session.awaitingPong = false;
-            });
-          }, pingIntervalMs).unref()
-        : undefined;
-    // Errors also reach the calls on the session; the session only needs forgetting.
-    http.on("error", forget);
-    http.on("goaway", forget);
-    http.once("close", () => {
-      forget();
-      clearInterval(pinger);
+    let pinger: NodeJS.Timeout | undefined;
+    const http = new Http2ClientSession({
+      host,
+      port,
+      tls: secure,
+      onUnusable: () => {
+        if (current === session) current = undefined;
+      },
+      onClose: () => clearInterval(pinger),
     });
+    const session = new CallSession(http);
+    if (pingIntervalMs > 0) {
+      pinger = setInterval(() => {
+        if (!session.usedSincePing && session.active === 0) return;
+        // No answer since the last ping: the peer is gone.
+        if (session.awaitingPong) return http.destroy();
+        session.usedSincePing = false;
+        session.awaitingPong = true;
+        http.ping((error) => {
+          if (error === null) session.awaitingPong = false;
+        });
+      }, pingIntervalMs).unref();
+    }
     // An idle client must not hold the process open; calls in flight ref it.
     http.unref();
     return session;
   }
 
-  function requestHeaders(
+  function fixedHeadersOf(method: DescMethodUnary): Buffer {
+    let block = fixedHeaders.get(method);
+    if (block === undefined) {
+      const writer = new HpackLiteralWriter()
+        .addIndexed(":method", "POST")
+        .addIndexed(":scheme", secure ? "https" : "http")
+        .add(":path", `/${method.parent.typeName}/${method.name}`, true)
+        .add(":authority", url.host, true)
+        .add("content-type", "application/grpc+proto")
+        .add("te", "trailers")
+        .add("user-agent", USER_AGENT)
+        .add("grpc-accept-encoding", "identity");
+      if (options.credential !== undefined) writer.add(SERVICE_CREDENTIAL_HEADER, options.credential);
+      block = writer.toBuffer();
+      fixedHeaders.set(method, block);
+    }
+    return block;
+  }
+
+  function headerBlock(
     method: DescMethodUnary,
     timeoutMs: number | undefined,
     header: HeaderInit | undefined,
   ) {
-    const fields: http2.OutgoingHttpHeaders = {};
-    if (header instanceof Headers || Array.isArray(header)) {
-      for (const [name, value] of header instanceof Headers ? header : new Headers(header))
-        fields[name] = value;
-    } else if (header !== undefined) {
-      // A plain record is copied, not made into Headers first, which would cost more than the
-      // call's own header list. node:http2 checks the names but lets values with line breaks
-      // through (the peer drops them), so those are refused here as Headers would.
-      for (const name of Object.keys(header)) {
-        const value = header[name] as string;
-        if (FORBIDDEN_IN_VALUE.test(value)) throw new TypeError(`invalid value of header ${name}`);
-        fields[name.toLowerCase()] = value;
-      }
-    }
-    fields[":method"] = "POST";
-    fields[":path"] = `/${method.parent.typeName}/${method.name}`;
-    fields["content-type"] = "application/grpc+proto";
-    fields.te = "trailers";
-    fields["user-agent"] = USER_AGENT;
-    fields["grpc-accept-encoding"] = "identity";
-    if (timeoutMs !== undefined) fields["grpc-timeout"] = grpcTimeout(timeoutMs);
+    const writer = new HpackLiteralWriter();
+    if (timeoutMs !== undefined) writer.add("grpc-timeout", grpcTimeout(timeoutMs));
     const requestId = currentRequestId();
-    if (requestId !== undefined) fields[REQUEST_ID_HEADER] = requestId;
-    if (options.credential !== undefined) fields[SERVICE_CREDENTIAL_HEADER] = options.credential;
-    return fields;
+    if (requestId !== undefined) writer.add(REQUEST_ID_HEADER, requestId);
+    writeCallerHeaders(writer, header);
+    return Buffer.concat([fixedHeadersOf(method), writer.toBuffer()]);
   }
 
   const effectiveTimeout = (timeoutMs: number | undefined) => {
@@ -147,6 +202,7 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
       if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
       const ms = effectiveTimeout(timeoutMs);
       let body: Buffer;
+      let headers: Buffer;
       try {
         body = encodeFrame(toBinary(method.input, create(method.input, input)));
       } catch (cause) {
@@ -154,34 +210,28 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
           new ConnectError("cannot encode the request", Code.Internal, undefined, undefined, cause),
         );
       }
-      const session =
-        current !== undefined && !current.http.closed && !current.http.destroyed ? current : connect();
-      current = session;
-      let stream: http2.ClientHttp2Stream;
       try {
-        stream = session.http.request(requestHeaders(method, ms, header));
+        headers = headerBlock(method, ms, header);
       } catch (cause) {
-        if (!session.http.destroyed && !session.http.closed) {
-          // A header node:http2 refuses: the connection itself is fine.
-          return Promise.reject(
-            new ConnectError("cannot send the request", Code.Internal, undefined, undefined, cause),
-          );
-        }
-        // The session died between calls: the next call reconnects.
-        if (current === session) current = undefined;
-        return Promise.reject(unavailable());
+        return Promise.reject(
+          new ConnectError("cannot send the request", Code.Internal, undefined, undefined, cause),
+        );
       }
-      const response = followUnaryCall(session, stream, method, ms, signal, maxResponseBytes);
-      stream.end(body);
-      return response as Promise<UnaryResponse<I, O>>;
+      const session = current?.http.usable ? current : connect();
+      current = session;
+      session.hold();
+      const { promise, resolve, reject } = Promise.withResolvers<UnaryResponse>();
+      const call = new UnaryCall(method, maxResponseBytes, resolve, reject, session);
+      call.follow(session.http.request(headers, body, call), ms, signal);
+      return promise as Promise<UnaryResponse<I, O>>;
     },
 
     stream(method, signal, timeoutMs, header, input, contextValues) {
       if (closed) return Promise.reject(unavailable());
       if (streams === undefined) {
-        const sessions = new Http2SessionManager(authority, { pingIntervalMs: pingIntervalMs || undefined });
+        const sessions = new Http2SessionManager(url.origin, { pingIntervalMs: pingIntervalMs || undefined });
         const transport = createGrpcTransport({
-          baseUrl: authority,
+          baseUrl: url.origin,
           defaultTimeoutMs: options.defaultTimeoutMs,
           sessionManager: sessions,
         });

@@ -1,91 +1,82 @@
 /**
- * One unary gRPC call on an HTTP/2 stream, for grpc-http2-transport: sends
- * nothing itself, but collects the response (headers, framed message,
- * trailers) from the stream's events and settles the caller's promise once,
- * with the message or a ConnectError, when the stream closes, the deadline
- * passes or the caller's signal aborts.
+ * One unary gRPC call on an HTTP/2 stream of our client session: collects the
+ * response (headers, framed message, trailers) as the session hands it over,
+ * and settles the caller's promise once, with the message or a ConnectError,
+ * when the stream closes, the deadline passes or the caller's signal aborts.
  */
-import * as http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 import { type DescMethodUnary, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryResponse } from "@connectrpc/connect";
 import { codeFromHttpStatus, codeFromRstCode, statusError } from "./grpc-client-status.ts";
 import { type Frame, FrameReader } from "./grpc-framing.ts";
+import type { HeaderFields } from "./hpack.ts";
+import { type ClientStream, ErrorCode, type StreamListener } from "./http2-client-session.ts";
 import { toHeaders } from "./http2-headers.ts";
 
-const CALL = Symbol("call");
 /** The error of a call whose connection failed or went away. */
 export const unavailable = () => new ConnectError("service unavailable", Code.Unavailable);
 
-/** One HTTP/2 connection and the calls in flight on it. */
-export interface CallSession {
-  readonly http: http2.ClientHttp2Session;
-  active: number;
-  usedSincePing: boolean;
-  awaitingPong: boolean;
-}
-
 type Settle = (response: UnaryResponse) => void;
-type CallStream = http2.ClientHttp2Stream & { [CALL]?: UnaryCall };
 
-// Shared listeners: each call is found on its stream, so no closure per call.
-function onResponse(this: CallStream, headers: http2.IncomingHttpHeaders): void {
-  const call = this[CALL];
-  if (call !== undefined) call.headers = headers;
+/** What a call tells when it settles (the connection it holds open, say). */
+export interface CallOwner {
+  release(): void;
 }
-function onData(this: CallStream, chunk: Buffer): void {
-  this[CALL]?.receive(chunk);
-}
-function onTrailers(this: CallStream, trailers: http2.IncomingHttpHeaders): void {
-  const call = this[CALL];
-  if (call !== undefined) call.trailers = trailers;
-}
-function onStreamError(this: CallStream, error: Error): void {
-  const call = this[CALL];
-  if (call !== undefined) call.streamError = error;
-}
-function onClose(this: CallStream): void {
-  this[CALL]?.closed();
-}
+
 function onDeadline(call: UnaryCall): void {
   call.fail(new ConnectError("deadline exceeded", Code.DeadlineExceeded));
 }
 
 /** The state of one unary call, from request to settlement. */
-class UnaryCall {
+export class UnaryCall implements StreamListener {
   readonly method: DescMethodUnary;
-  readonly session: CallSession;
-  readonly stream: CallStream;
   readonly reader: FrameReader;
   readonly maxResponseBytes: number;
   readonly resolve: Settle;
   readonly reject: (error: ConnectError) => void;
+  /** Told once, when the call settles. */
+  readonly owner: CallOwner;
+  stream: ClientStream | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
-  headers: http2.IncomingHttpHeaders | undefined = undefined;
-  trailers: http2.IncomingHttpHeaders | undefined = undefined;
-  streamError: Error | undefined = undefined;
+  headers: HeaderFields | undefined = undefined;
+  trailers: HeaderFields | undefined = undefined;
   message: Frame | undefined = undefined;
   settled = false;
 
   constructor(
     method: DescMethodUnary,
-    session: CallSession,
-    stream: CallStream,
     maxResponseBytes: number,
     resolve: Settle,
     reject: (error: ConnectError) => void,
+    owner: CallOwner,
   ) {
     this.method = method;
-    this.session = session;
-    this.stream = stream;
     this.reader = new FrameReader(maxResponseBytes);
     this.maxResponseBytes = maxResponseBytes;
     this.resolve = resolve;
     this.reject = reject;
+    this.owner = owner;
   }
 
-  receive(chunk: Buffer): void {
+  /** Starts the deadline and listens to `signal`, once the call is on its stream. */
+  follow(stream: ClientStream, timeoutMs: number | undefined, signal: AbortSignal | undefined): void {
+    this.stream = stream;
+    if (this.settled) return;
+    if (timeoutMs !== undefined) this.timer = setTimeout(onDeadline, timeoutMs, this);
+    if (signal !== undefined) {
+      this.signal = signal;
+      signal.addEventListener("abort", this);
+    }
+  }
+
+  /** The first block is the headers (with the status itself in a trailers-only response), the second the trailers. */
+  onHeaders(fields: HeaderFields): void {
+    if (this.headers === undefined) this.headers = fields;
+    else this.trailers = fields;
+  }
+
+  onData(chunk: Buffer): void {
     if (this.settled) return;
     let frames: Frame[];
     try {
@@ -112,7 +103,7 @@ class UnaryCall {
   fail(error: ConnectError): void {
     if (this.settled) return;
     this.settle();
-    if (!this.stream.closed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+    this.stream?.cancel(ErrorCode.CANCEL);
     this.reject(error);
   }
 
@@ -120,20 +111,19 @@ class UnaryCall {
     this.settled = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this);
+    this.owner.release();
   }
 
-  /** The stream is gone: settle from what arrived, and release the connection. */
-  closed(): void {
-    this.stream[CALL] = undefined;
-    if (--this.session.active === 0) this.session.http.unref();
+  /** The stream is over: settle from what arrived. */
+  onClose(errorCode: number, lost: boolean): void {
     if (this.settled) return;
-    const outcome = this.outcome();
+    const outcome = this.outcome(errorCode, lost);
     this.settle();
     if (outcome instanceof ConnectError) this.reject(outcome);
     else this.resolve(outcome);
   }
 
-  outcome(): UnaryResponse | ConnectError {
+  outcome(errorCode: number, lost: boolean): UnaryResponse | ConnectError {
     const { headers, trailers } = this;
     const metadata = () => toHeaders(trailers, toHeaders(headers));
     const error = statusError(trailers ?? headers ?? {}, metadata);
@@ -143,12 +133,10 @@ class UnaryCall {
         return new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), metadata());
       }
       // The connection failed or is going away: the caller may try again on a new one.
-      if (this.session.http.destroyed || this.session.http.closed) return unavailable();
-      const rstCode = this.stream.rstCode ?? http2.constants.NGHTTP2_NO_ERROR;
-      if (rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-        return new ConnectError(`stream reset (${rstCode})`, codeFromRstCode(rstCode), metadata());
+      if (lost) return unavailable();
+      if (errorCode !== ErrorCode.NO_ERROR) {
+        return new ConnectError(`stream reset (${errorCode})`, codeFromRstCode(errorCode), metadata());
       }
-      if (this.streamError !== undefined) return unavailable();
       return new ConnectError("response without grpc-status", Code.Internal, metadata());
     }
     if (error !== null) return error;
@@ -181,14 +169,14 @@ class Response implements UnaryResponse {
   readonly stream = false as const;
   readonly method: DescMethodUnary;
   readonly message: UnaryResponse["message"];
-  #headers: http2.IncomingHttpHeaders | Headers | undefined;
-  #trailers: http2.IncomingHttpHeaders | Headers | undefined;
+  #headers: HeaderFields | Headers | undefined;
+  #trailers: HeaderFields | Headers | undefined;
 
   constructor(
     method: DescMethodUnary,
     message: UnaryResponse["message"],
-    headers: http2.IncomingHttpHeaders | undefined,
-    trailers: http2.IncomingHttpHeaders | undefined,
+    headers: HeaderFields | undefined,
+    trailers: HeaderFields | undefined,
   ) {
     this.method = method;
     this.message = message;
@@ -206,35 +194,4 @@ class Response implements UnaryResponse {
     if (!(this.#trailers instanceof Headers)) this.#trailers = toHeaders(this.#trailers);
     return this.#trailers;
   }
-}
-
-/**
- * Follows the call on `stream` (already requested on `session`), failing it
- * after `timeoutMs` or when `signal` aborts.
- */
-export function followUnaryCall(
-  session: CallSession,
-  stream: http2.ClientHttp2Stream,
-  method: DescMethodUnary,
-  timeoutMs: number | undefined,
-  signal: AbortSignal | undefined,
-  maxResponseBytes: number,
-): Promise<UnaryResponse> {
-  if (session.active++ === 0) session.http.ref();
-  session.usedSincePing = true;
-  const { promise, resolve, reject } = Promise.withResolvers<UnaryResponse>();
-  const call = new UnaryCall(method, session, stream, maxResponseBytes, resolve, reject);
-  const callStream = stream as CallStream;
-  callStream[CALL] = call;
-  stream.on("response", onResponse);
-  stream.on("data", onData);
-  stream.on("trailers", onTrailers);
-  stream.on("error", onStreamError);
-  stream.on("close", onClose);
-  if (timeoutMs !== undefined) call.timer = setTimeout(onDeadline, timeoutMs, call);
-  if (signal !== undefined) {
-    call.signal = signal;
-    signal.addEventListener("abort", call);
-  }
-  return promise;
 }
