@@ -1,11 +1,11 @@
 /**
- * One gRPC call on our server: reads the request off its HTTP/2 stream, runs
+ * One gRPC call on our server: reads the request off its HTTP/2 stream
+ * (http2-server-connection.ts), runs
  * the handler in the caller's request context, and answers. What Connect's
  * interceptors used to do for every call is done here directly: the service
  * credential on internal methods, masking and logging of errors. The call is
  * also the handler's HandlerContext (grpc-context.ts).
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { create, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -15,6 +15,7 @@ import { GrpcHandlerContext } from "./grpc-context.ts";
 import { encodeFrame, type Frame, FrameReader } from "./grpc-framing.ts";
 import { errorTrailers } from "./grpc-status.ts";
 import { firstValue, headersToRecord } from "./http2-headers.ts";
+import { encodeFields, type OutgoingFields, type ServerStream } from "./http2-server-connection.ts";
 import type { Logger } from "./logger.ts";
 import {
   REQUEST_ID_HEADER,
@@ -55,6 +56,9 @@ export const RESPONSE_HEADERS = Object.freeze({
   "grpc-accept-encoding": "identity,gzip",
 });
 const OK_TRAILERS = Object.freeze({ "grpc-status": "0" });
+// What almost every call sends, encoded once.
+const RESPONSE_HEADERS_BLOCK = encodeFields(RESPONSE_HEADERS);
+const OK_TRAILERS_BLOCK = encodeFields(OK_TRAILERS);
 const COMPLETED = new ConnectError("the call has completed", Code.Canceled);
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const TIMEOUT_UNIT_MS: Readonly<Record<string, number>> = {
@@ -71,7 +75,7 @@ const gunzipAsync = promisify(gunzip);
 export class ServerCall extends GrpcHandlerContext {
   readonly #options: CallOptions;
   readonly #route: Route;
-  readonly #stream: ServerHttp2Stream;
+  readonly #stream: ServerStream;
   readonly #context: RequestContext;
   readonly #started = performance.now();
   #reader: FrameReader | undefined;
@@ -79,8 +83,11 @@ export class ServerCall extends GrpcHandlerContext {
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
   #trailers: Record<string, string> = OK_TRAILERS;
+  /** Resolves a streaming call waiting for flow control, when its stream drains or closes. */
+  #drained: (() => void) | undefined;
 
-  constructor(options: CallOptions, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+  constructor(options: CallOptions, route: Route, stream: ServerStream) {
+    const headers = stream.headers;
     super(route.method, headers);
     this.#options = options;
     this.#route = route;
@@ -88,9 +95,12 @@ export class ServerCall extends GrpcHandlerContext {
     this.#context = { requestId: requestIdFrom(firstValue(headers[REQUEST_ID_HEADER])) };
     this.#reader = new FrameReader(options.maxMessageBytes);
     options.inFlight.add(this);
-    stream.on("close", () => this.#onClose());
-    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
-    stream.on("end", () => this.#onEnd());
+    stream.listener = {
+      onData: (chunk) => this.#onData(chunk),
+      onEnd: () => this.#onEnd(),
+      onClose: () => this.#onClose(),
+      onDrain: () => this.#wake(),
+    };
     const timeout = firstValue(headers["grpc-timeout"]);
     if (timeout !== undefined) this.#startDeadline(timeout);
   }
@@ -182,9 +192,10 @@ export class ServerCall extends GrpcHandlerContext {
     if (this.#finished) return false;
     const output = this.#route.method.output;
     const frame = encodeFrame(toBinary(output, create(output, result as never)));
-    this.#respond();
-    if (this.#writable()) this.#stream.end(frame);
+    // Finished first: the stream leaves its connection as the answer is queued.
     this.#finish(COMPLETED);
+    this.#respond();
+    this.#stream.end(frame, this.#trailerBlock());
     return true;
   }
 
@@ -193,33 +204,54 @@ export class ServerCall extends GrpcHandlerContext {
     const output = this.#route.method.output;
     for await (const message of messages) {
       // Leaving the loop also ends the handler's generator.
-      if (this.#finished || !this.#writable()) return false;
+      if (this.#finished || !this.#stream.writable) return false;
       const frame = encodeFrame(toBinary(output, create(output, message as never)));
       this.#respond();
-      if (!this.#stream.write(frame)) await drainOrClose(this.#stream);
+      if (!this.#stream.write(frame)) await new Promise<void>((resolve) => (this.#drained = resolve));
     }
     if (this.#finished) return false;
-    this.#respond();
-    if (this.#writable()) this.#stream.end();
     this.#finish(COMPLETED);
+    this.#respond();
+    this.#stream.end(undefined, this.#trailerBlock());
     return true;
   }
 
   /** Sends the response headers, once; trailers follow when the stream ends. */
   #respond(): void {
-    if (this.#stream.headersSent || !this.#writable()) return;
-    const headers =
+    if (this.#stream.headersSent || !this.#stream.writable) return;
+    this.#stream.respond(
       this.responseHeaderIfSet === undefined
-        ? RESPONSE_HEADERS
-        : { ...headersToRecord(this.responseHeaderIfSet), ...RESPONSE_HEADERS };
-    this.#stream.respond(headers, { waitForTrailers: true });
-    this.#stream.once("wantTrailers", () => {
-      const trailers =
-        this.responseTrailerIfSet === undefined
-          ? this.#trailers
-          : { ...headersToRecord(this.responseTrailerIfSet), ...this.#trailers };
-      if (this.#writable()) this.#stream.sendTrailers(trailers);
-    });
+        ? RESPONSE_HEADERS_BLOCK
+        : this.#encodeWithExtras(this.responseHeaderIfSet, RESPONSE_HEADERS),
+    );
+  }
+
+  #trailerBlock(): Buffer {
+    if (this.responseTrailerIfSet === undefined) {
+      return this.#trailers === OK_TRAILERS ? OK_TRAILERS_BLOCK : encodeFields(this.#trailers);
+    }
+    return this.#encodeWithExtras(this.responseTrailerIfSet, this.#trailers);
+  }
+
+  /** `fields` with the handler's `extras` before them; extras HTTP/2 cannot carry are dropped, and logged. */
+  #encodeWithExtras(extras: Headers | Record<string, string>, fields: OutgoingFields): Buffer {
+    const record = extras instanceof Headers ? headersToRecord(extras) : extras;
+    try {
+      return encodeFields({ ...record, ...fields });
+    } catch (error) {
+      this.#options.logger.warn(
+        { err: error, procedure: this.#route.procedure },
+        "dropped response metadata that HTTP/2 cannot carry",
+      );
+      return encodeFields(fields);
+    }
+  }
+
+  /** A streaming call waiting for its stream to drain goes on (and stops, if the stream closed). */
+  #wake(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.();
   }
 
   /** Answers with `error` (masked and logged as today), unless the call is already answered. */
@@ -236,23 +268,22 @@ export class ServerCall extends GrpcHandlerContext {
         `rpc failed: ${publicError.rawMessage}`,
       );
       const trailers = errorTrailers(publicError);
-      if (this.#writable()) {
-        if (this.#stream.headersSent) {
-          this.#trailers = trailers;
-          this.#stream.end();
-        } else {
-          const extra = {
-            ...headersToRecord(this.responseHeaderIfSet),
-            ...headersToRecord(this.responseTrailerIfSet),
-          };
-          this.#stream.respond({ ...extra, ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
-        }
-      }
       this.#finish(publicError);
+      if (this.#stream.headersSent) {
+        this.#trailers = trailers;
+        this.#stream.end(undefined, this.#trailerBlock());
+      } else {
+        const extra = {
+          ...headersToRecord(this.responseHeaderIfSet),
+          ...headersToRecord(this.responseTrailerIfSet),
+        };
+        this.#stream.respond(this.#encodeWithExtras(extra, { ...RESPONSE_HEADERS, ...trailers }), true);
+      }
     });
   }
 
   #onClose(): void {
+    this.#wake();
     // Closed before we answered: the client canceled, or its connection went away.
     if (!this.#finished) {
       runInRequestContext(this.#context, () =>
@@ -275,10 +306,6 @@ export class ServerCall extends GrpcHandlerContext {
     this.abortSignal(reason);
   }
 
-  #writable(): boolean {
-    return !this.#stream.destroyed && !this.#stream.closed;
-  }
-
   #elapsed(): number {
     return Math.round(performance.now() - this.#started);
   }
@@ -293,16 +320,4 @@ function decode(method: DescMethod, bytes: Uint8Array): unknown {
       Code.InvalidArgument,
     );
   }
-}
-
-function drainOrClose(stream: ServerHttp2Stream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }

@@ -4,11 +4,12 @@
  * stream is a call we can take (gRPC PROTOCOL-HTTP2) before a ServerCall
  * handles it.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type MethodImpl, type ServiceImpl } from "@connectrpc/connect";
 import { type CallOptions, type Handler, RESPONSE_HEADERS, type Route, ServerCall } from "./grpc-call.ts";
 import { errorTrailers } from "./grpc-status.ts";
+import { firstValue } from "./http2-headers.ts";
+import type { ServerStream } from "./http2-server-connection.ts";
 import { isInternalMethod } from "./service-credential.ts";
 
 export type { CallOptions, Route } from "./grpc-call.ts";
@@ -54,47 +55,36 @@ function isGrpcProto(contentType: string | undefined): boolean {
   return type === "application/grpc" || type === "application/grpc+proto";
 }
 
-function trailersOnly(stream: ServerHttp2Stream, error: ConnectError): void {
-  if (stream.destroyed || stream.closed) return;
-  stream.respond({ ...RESPONSE_HEADERS, ...errorTrailers(error) }, { endStream: true });
+function trailersOnly(stream: ServerStream, error: ConnectError): void {
+  stream.respond({ ...RESPONSE_HEADERS, ...errorTrailers(error) }, true);
 }
 
-/** Handles one HTTP/2 stream as a gRPC call. */
-export function dispatch(
-  options: CallOptions,
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-): void {
-  // A client that resets the stream makes it emit 'error'; that is the client's business.
-  stream.on("error", ignoreStreamError);
+/**
+ * Handles one HTTP/2 stream as a gRPC call. A stream answered here at once ends
+ * with its answer; whatever body follows is dropped by the connection, which
+ * still credits it to flow control, so the client is not left blocked.
+ */
+export function dispatch(options: CallOptions, stream: ServerStream): void {
+  const headers = stream.headers;
   if (headers[":method"] !== "POST") {
-    stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
-    stream.resume();
+    stream.respond({ ":status": 405, allow: "POST" }, true);
     return;
   }
   // The spec asks for 415 here, so that a non-gRPC client does not read a 200 as success.
-  if (!isGrpcProto(headers["content-type"])) {
-    stream.respond({ ":status": 415 }, { endStream: true });
-    // Whatever body follows is read and dropped, so the client is not left blocked on flow control.
-    stream.resume();
+  if (!isGrpcProto(firstValue(headers["content-type"]))) {
+    stream.respond({ ":status": 415 }, true);
     return;
   }
-  const route = options.routes.get(headers[":path"] ?? "");
+  const path = firstValue(headers[":path"]) ?? "";
+  const route = options.routes.get(path);
   if (route === undefined) {
-    trailersOnly(
-      stream,
-      new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented),
-    );
-    stream.resume();
+    trailersOnly(stream, new ConnectError(`method ${path} is not implemented`, Code.Unimplemented));
     return;
   }
-  const encoding = headers["grpc-encoding"];
+  const encoding = firstValue(headers["grpc-encoding"]);
   if (encoding !== undefined && encoding !== "identity" && encoding !== "gzip") {
     trailersOnly(stream, new ConnectError(`grpc-encoding ${encoding} is not supported`, Code.Unimplemented));
-    stream.resume();
     return;
   }
-  new ServerCall(options, route, stream, headers);
+  new ServerCall(options, route, stream);
 }
-
-function ignoreStreamError(): void {}

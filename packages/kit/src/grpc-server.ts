@@ -10,16 +10,17 @@
  * 449 µs of CPU per call with Connect, 74 µs with grpc-js and 32 µs with bare
  * node:http2 framing. Every request crosses one or two internal hops, so that
  * cost dominated the services' CPU. This server speaks only what we use (gRPC
- * with protobuf, unary and server-streaming, identity or gzip requests) on the
- * core node:http2 stream API; handlers are still Connect `ServiceImpl`s, so
+ * with protobuf, unary and server-streaming, identity or gzip requests) on our
+ * own HTTP/2 connections (http2-server-connection.ts; why not node:http2 is in
+ * http2-connection.ts); handlers are still Connect `ServiceImpl`s, so
  * services are unchanged, and the clients remain standard gRPC clients.
  */
 import { once } from "node:events";
-import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { type Route, ServerCall } from "./grpc-call.ts";
 import { createRouter, dispatch, type GrpcRouter } from "./grpc-dispatch.ts";
 import { createHealthStatus, type HealthStatus, registerHealthService, ServingStatus } from "./health.ts";
+import { createHttp2Server } from "./http2-server-connection.ts";
 import type { Logger } from "./logger.ts";
 import { credentialMatcher } from "./service-credential.ts";
 
@@ -27,6 +28,8 @@ export type { GrpcRouter } from "./grpc-dispatch.ts";
 
 /** gRPC's customary default: a larger request is refused with ResourceExhausted. */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Calls one connection may have open at once; a client queues the rest (back-pressure, not failure). */
+const MAX_CONCURRENT_STREAMS = 1000;
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -68,22 +71,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     inFlight,
   };
 
-  const server = http2.createServer();
-  const sessions = new Set<http2.ServerHttp2Session>();
-  let closing = false;
-  server.on("stream", (stream: http2.ServerHttp2Stream, headers) =>
-    dispatch(dispatchOptions, stream, headers),
-  );
-  server.on("session", (session) => {
-    // A connection that breaks (reset, protocol error) must not take the process with it.
-    session.on("error", (error) => options.logger.debug({ err: error }, "http/2 session error"));
-    if (closing) {
-      session.close();
-      return;
-    }
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+  const http2 = createHttp2Server({
+    maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
+    onStream: (stream) => dispatch(dispatchOptions, stream),
+    onConnectionError: (error) => options.logger.debug({ err: error }, "http/2 connection error"),
   });
+  const server = http2.server;
   server.listen(options.port, options.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
@@ -92,15 +85,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     port,
     health,
     async close(graceMs = 10_000) {
-      closing = true;
       health.setAll(ServingStatus.NOT_SERVING);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // GOAWAY: clients stop sending new calls on these sessions; open streams finish.
-      for (const session of sessions) session.close();
+      const closed = once(server, "close");
+      // GOAWAY: clients stop sending new calls on these connections; open streams finish.
+      http2.shutdown();
       const timer = setTimeout(() => {
         // Handlers still running hear it through their signal, then their connections go.
         ServerCall.abortAll([...inFlight]);
-        for (const session of sessions) session.destroy();
+        http2.destroy();
       }, graceMs);
       await closed;
       clearTimeout(timer);
