@@ -76,6 +76,8 @@ export const STREAM_WINDOW = 1024 * 1024;
 export const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** The largest header block (all its frames together) accepted before decoding. */
 export const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
+/** How long a peer told of a connection error has to close its side. */
+const PEER_CLOSE_GRACE_MS = 1000;
 /** Frames are written together when their total stays under this; larger ones go as a writev. */
 const CONCAT_LIMIT = 64 * 1024;
 
@@ -169,8 +171,14 @@ export abstract class Http2Connection<S extends StreamState> {
   /** Closes the connection at once. */
   destroy(): void {
     if (this.destroyedFlag) return;
-    this.destroyedFlag = true;
     this.socket.destroy();
+    this.#teardown();
+  }
+
+  /** Everything on the connection is over: streams and pings hear so. */
+  #teardown(): void {
+    this.destroyedFlag = true;
+    this.#out = [];
     this.#blocked.clear();
     for (const callback of this.#pings.splice(0)) callback(new Error("connection closed"));
     this.closed();
@@ -321,12 +329,15 @@ export abstract class Http2Connection<S extends StreamState> {
     this.removeStream(stream);
   }
 
-  /** Tells the peer why, then closes. */
+  /** Tells the peer why, then closes: nothing more is read or answered. */
   protected connectionError(errorCode: number, lastStreamId = 0): void {
     if (this.destroyedFlag) return;
     this.#out.push(goawayFrame(lastStreamId, errorCode));
-    this.flush();
-    this.destroy();
+    // Ended rather than destroyed, so that the GOAWAY gets out; a peer that keeps the
+    // connection open past that is cut off.
+    this.socket.end(Buffer.concat(this.#out));
+    setTimeout(() => this.socket.destroy(), PEER_CLOSE_GRACE_MS).unref();
+    this.#teardown();
   }
 
   // --- reading ---
