@@ -40,6 +40,8 @@ export type OutgoingFields = Readonly<Record<string, string | number>>;
 /** One request, and its answer. */
 export class ServerStream extends StreamState {
   readonly headers: HeaderFields;
+  /** Request bytes received while the request is still open (its handler has not run yet). */
+  unfinishedBytes = 0;
   readonly #connection: Http2ServerConnection;
   listener: ServerStreamListener | undefined;
   headersSent = false;
@@ -103,6 +105,13 @@ export interface Http2ServerConnectionOptions {
   readonly onClose?: () => void;
 }
 
+/**
+ * Request bytes one connection may hold in requests not yet complete. Flow control
+ * credits data as it arrives, so this bounds the memory a client can tie up across
+ * many open streams (node:http2's maxSessionMemory played this part).
+ */
+const MAX_UNFINISHED_REQUEST_BYTES = 32 * 1024 * 1024;
+
 /** The server side of one accepted connection. */
 export class Http2ServerConnection extends Http2Connection<ServerStream> {
   readonly #options: Http2ServerConnectionOptions;
@@ -110,6 +119,7 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
   #preface: Buffer | undefined = Buffer.alloc(0);
   #lastStreamId = 0;
   #goingAway = false;
+  #unfinishedBytes = 0;
 
   constructor(socket: net.Socket, options: Http2ServerConnectionOptions) {
     super(socket);
@@ -218,11 +228,18 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
   }
 
   protected onStreamData(stream: ServerStream, data: Buffer, endStream: boolean): void {
+    stream.unfinishedBytes += data.length;
+    this.#unfinishedBytes += data.length;
+    if (this.#unfinishedBytes > MAX_UNFINISHED_REQUEST_BYTES) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, this.#lastStreamId);
+      return;
+    }
     if (data.length > 0) stream.listener?.onData(data);
     if (endStream && !stream.closed) this.#remoteEnd(stream);
   }
 
   #remoteEnd(stream: ServerStream): void {
+    this.#forgetUnfinished(stream);
     stream.listener?.onEnd();
     // Answered already: the stream is over.
     if (stream.localEnded && !stream.closed) this.#release(stream);
@@ -235,7 +252,13 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
   }
 
   /** The stream ended by its owner's doing (answered or reset): the owner knows, so its listener is not told. */
+  #forgetUnfinished(stream: ServerStream): void {
+    this.#unfinishedBytes -= stream.unfinishedBytes;
+    stream.unfinishedBytes = 0;
+  }
+
   #release(stream: ServerStream): void {
+    this.#forgetUnfinished(stream);
     if (!stream.closed) this.removeStream(stream);
     stream.listener = undefined;
     this.#closeIfDone();
@@ -254,6 +277,7 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
   }
 
   #closed(stream: ServerStream): void {
+    this.#forgetUnfinished(stream);
     const listener = stream.listener;
     stream.listener = undefined;
     listener?.onClose();

@@ -5,6 +5,7 @@ import * as net from "node:net";
 import { describe, test } from "node:test";
 import { HpackDecoder, HpackError, HpackLiteralWriter, integerBytes } from "../src/hpack.ts";
 import { decodeHuffman, HUFFMAN_CODES, HUFFMAN_LENGTHS } from "../src/hpack-huffman.ts";
+import { CLIENT_START, frame, readFrames, requestHeaderBlock } from "./raw-http2.ts";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ""), "hex");
 
@@ -220,39 +221,17 @@ describe("HPACK decoder against node:http2's encoder", () => {
 async function requestAll(port: number, count: number) {
   const socket = net.connect(port, "127.0.0.1");
   await once(socket, "connect");
-  const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-    const header = Buffer.alloc(9);
-    header.writeUIntBE(payload.length, 0, 3);
-    header[3] = type;
-    header[4] = flags;
-    header.writeUInt32BE(stream, 5);
-    return Buffer.concat([header, payload]);
-  };
-  socket.write(Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-  socket.write(frame(4, 0, 0, Buffer.alloc(0)));
+  socket.write(CLIENT_START);
   const decoder = new HpackDecoder();
   const decoded: Record<string, string | string[]>[] = [];
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
   let block: Buffer[] = [];
-  const request = (id: number) => {
-    const headers = new HpackLiteralWriter()
-      .addIndexed(":method", "GET")
-      .addIndexed(":scheme", "http")
-      .add(":path", "/", true)
-      .add(":authority", "localhost", true)
-      .toBuffer();
-    socket.write(frame(1, 0x4 | 0x1, id, headers));
-  };
+  const request = (id: number) => socket.write(frame(1, 0x4 | 0x1, id, requestHeaderBlock("/", "GET")));
   request(1);
   for await (const chunk of socket) {
-    buffer = Buffer.concat([buffer, chunk as Buffer]);
-    while (buffer.length >= 9) {
-      const length = buffer.readUIntBE(0, 3);
-      if (buffer.length < 9 + length) break;
-      const type = buffer[3] as number;
-      const flags = buffer[4] as number;
-      const payload = buffer.subarray(9, 9 + length);
-      buffer = buffer.subarray(9 + length);
+    const { frames, rest } = readFrames(Buffer.concat([buffer, chunk as Buffer]));
+    buffer = rest;
+    for (const { type, flags, payload } of frames) {
       if (type === 4 && (flags & 1) === 0) socket.write(frame(4, 1, 0, Buffer.alloc(0)));
       if (type !== 1 && type !== 9) continue;
       block.push(payload);

@@ -19,9 +19,10 @@ import {
 } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { encodeFrame } from "../src/grpc-framing.ts";
 import { createGrpcHttp2Transport } from "../src/grpc-http2-transport.ts";
-import { type HeaderFields, HpackLiteralWriter } from "../src/hpack.ts";
+import type { HeaderFields } from "../src/hpack.ts";
 import { ErrorCode, Http2ClientSession } from "../src/http2-client-session.ts";
 import { expectRpcError } from "../src/testing.ts";
+import { requestHeaderBlock } from "./raw-http2.ts";
 
 /** What a stream told its listener, once it closed. */
 interface Outcome {
@@ -35,13 +36,7 @@ function send(session: Http2ClientSession, path: string, body: Buffer = Buffer.a
   const blocks: HeaderFields[] = [];
   const chunks: Buffer[] = [];
   const { promise, resolve } = Promise.withResolvers<Outcome>();
-  const headers = new HpackLiteralWriter()
-    .addIndexed(":method", "POST")
-    .addIndexed(":scheme", "http")
-    .add(":path", path, true)
-    .add(":authority", "localhost", true)
-    .toBuffer();
-  const stream = session.request(headers, body, {
+  const stream = session.request(requestHeaderBlock(path), body, {
     onHeaders: (fields) => blocks.push(fields),
     onData: (chunk) => chunks.push(chunk),
     onClose: (errorCode, lost) => resolve({ blocks, body: Buffer.concat(chunks), errorCode, lost }),
@@ -167,12 +162,7 @@ describe("HTTP/2 client session against node:http2", () => {
     const session = server.client();
     cleanups.push(() => session.destroy());
     const { promise: cancelled, resolve: onCancelled } = Promise.withResolvers<void>();
-    const headers = new HpackLiteralWriter()
-      .addIndexed(":method", "POST")
-      .addIndexed(":scheme", "http")
-      .add(":path", "/cancelled", true)
-      .add(":authority", "localhost", true)
-      .toBuffer();
+    const headers = requestHeaderBlock("/cancelled");
     let heardAfterCancel = false;
     // Cancelled as soon as its headers arrive: its trailers, sent with them, come to a stream gone.
     const stream = session.request(headers, Buffer.alloc(0), {

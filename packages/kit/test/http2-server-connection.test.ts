@@ -7,6 +7,7 @@ import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HpackDecoder, HpackLiteralWriter } from "../src/hpack.ts";
 import { createHttp2Server, type Http2Server, type ServerStream } from "../src/http2-server-connection.ts";
+import { CLIENT_START, frame, type RawFrame, readFrames, requestHeaderBlock } from "./raw-http2.ts";
 
 const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
@@ -149,6 +150,24 @@ describe("HTTP/2 server connection against node:http2's client", () => {
     assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
   });
 
+  test("a client holding too much in unfinished requests is cut off", async () => {
+    const { server, url } = await start((stream) =>
+      collect(stream, () => stream.respond({ ":status": 200 }, true)),
+    );
+    servers.push(server);
+    const session = connect(url);
+    const goaway = once(session, "goaway");
+    session.on("error", () => {});
+    // 40 requests of 1 MiB each, none of them ended: more than a connection may hold.
+    for (let i = 0; i < 40; i++) {
+      const stream = session.request({ ":method": "POST", ":path": "/" });
+      stream.on("error", () => {});
+      stream.write(Buffer.alloc(1024 * 1024));
+    }
+    const [code] = (await goaway) as [number];
+    assert.equal(code, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  });
+
   test("shutdown lets open streams finish, refuses new ones, then closes the connection", async () => {
     const held: ServerStream[] = [];
     const { server, url } = await start((stream) => collect(stream, () => held.push(stream)));
@@ -176,45 +195,23 @@ describe("HTTP/2 server connection against raw frames", () => {
     }
   });
 
-  const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-    const header = Buffer.alloc(9);
-    header.writeUIntBE(payload.length, 0, 3);
-    header[3] = type;
-    header[4] = flags;
-    header.writeUInt32BE(stream, 5);
-    return Buffer.concat([header, payload]);
-  };
-  const requestHeaders = new HpackLiteralWriter()
-    .addIndexed(":method", "POST")
-    .addIndexed(":scheme", "http")
-    .add(":path", "/", true)
-    .add(":authority", "localhost", true)
-    .toBuffer();
+  const requestHeaders = requestHeaderBlock("/");
 
   /** Sends `bytes` after the preface and SETTINGS, and reads frames until the server closes. */
   async function exchange(port: number, bytes: Buffer) {
     const socket = net.connect(port, "127.0.0.1");
-    socket.write(Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-    socket.write(frame(4, 0, 0, Buffer.alloc(0)));
+    socket.write(CLIENT_START);
     socket.write(bytes);
-    const frames: { type: number; flags: number; stream: number; payload: Buffer }[] = [];
-    let buffer = Buffer.alloc(0);
+    const frames: RawFrame[] = [];
+    let buffer: Buffer = Buffer.alloc(0);
     const done = new Promise<void>((resolve) => {
       socket.on("close", () => resolve());
       socket.on("error", () => resolve());
     });
     socket.on("data", (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 9 && buffer.length >= 9 + buffer.readUIntBE(0, 3)) {
-        const length = buffer.readUIntBE(0, 3);
-        frames.push({
-          type: buffer[3] as number,
-          flags: buffer[4] as number,
-          stream: buffer.readUInt32BE(5),
-          payload: buffer.subarray(9, 9 + length),
-        });
-        buffer = buffer.subarray(9 + length);
-      }
+      const read = readFrames(Buffer.concat([buffer, chunk]));
+      frames.push(...read.frames);
+      buffer = read.rest;
     });
     await Promise.race([done, sleep(300)]);
     socket.destroy();
