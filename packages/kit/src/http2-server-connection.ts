@@ -76,11 +76,6 @@ export class ServerStream extends StreamState {
     if (!this.writable) return;
     this.#connection.sendBody(this, data, encodeFields(trailers));
   }
-
-  /** Abandons the stream with RST_STREAM. */
-  reset(errorCode: number = ErrorCode.CANCEL): void {
-    this.#connection.reset(this, errorCode);
-  }
 }
 
 /** `fields` as an HPACK block of literals (pseudo-headers first, as HTTP/2 requires). Throws TypeError on a bad field. */
@@ -127,11 +122,6 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     this.queueSettings([[Setting.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams]]);
   }
 
-  /** Open streams. */
-  get activeStreams(): number {
-    return this.streams.size;
-  }
-
   /** GOAWAY: no new streams; the connection closes once the open ones end. */
   shutdown(): void {
     if (this.#goingAway || this.destroyedFlag) return;
@@ -150,12 +140,6 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
 
   sendBody(stream: ServerStream, data: Buffer | undefined, trailers?: Buffer): boolean {
     return this.sendData(stream, data, trailers);
-  }
-
-  reset(stream: ServerStream, errorCode: number): void {
-    if (stream.closed || this.destroyedFlag) return;
-    this.resetStream(stream, errorCode);
-    this.#release(stream);
   }
 
   protected override receive(chunk: Buffer): void {
@@ -251,7 +235,7 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     this.#release(stream);
   }
 
-  /** The stream ended by its owner's doing (answered or reset): the owner knows, so its listener is not told. */
+  /** The stream ended with its answer: whoever answered knows, so its listener is not told. */
   #forgetUnfinished(stream: ServerStream): void {
     this.#unfinishedBytes -= stream.unfinishedBytes;
     stream.unfinishedBytes = 0;
