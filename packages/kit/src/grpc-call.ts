@@ -149,6 +149,7 @@ export class ServerCall extends GrpcHandlerContext {
     } else {
       const frame = this.#frames[0] as Frame;
       this.#frames = [];
+      this.#stream.hold();
       runInRequestContext(this.#context, () => this.#run(frame));
     }
   }
@@ -170,6 +171,8 @@ export class ServerCall extends GrpcHandlerContext {
     } catch (error) {
       // After a deadline, a cancel or shutdown, the handler's own failure is old news.
       if (!this.#finished) this.#fail(error);
+    } finally {
+      this.#stream.release();
     }
   }
 

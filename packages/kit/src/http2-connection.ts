@@ -76,6 +76,8 @@ export const STREAM_WINDOW = 1024 * 1024;
 export const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** The largest header block (all its frames together) accepted before decoding. */
 export const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
+/** Bytes written but not yet taken by the kernel past which the peer is cut off. */
+const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
 /** How long a peer told of a connection error has to close its side. */
 const PEER_CLOSE_GRACE_MS = 1000;
 /** Frames are written together when their total stays under this; larger ones go as a writev. */
@@ -232,11 +234,14 @@ export abstract class Http2Connection<S extends StreamState> {
     this.#outBytes = 0;
     if (out.length === 1 || bytes <= CONCAT_LIMIT) {
       this.socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out, bytes));
-      return;
+    } else {
+      this.socket.cork();
+      for (const part of out) this.socket.write(part);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const part of out) this.socket.write(part);
-    this.socket.uncork();
+    // A peer that stops reading while it makes us answer (pings, settings, resets) would
+    // grow this backlog without end; flow control bounds only DATA.
+    if (this.socket.writableLength > MAX_WRITE_BACKLOG) this.destroy();
   }
 
   /** A header block as HEADERS and, past the peer's frame size, CONTINUATION frames. */

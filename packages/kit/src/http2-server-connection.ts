@@ -45,6 +45,10 @@ export class ServerStream extends StreamState {
   readonly #connection: Http2ServerConnection;
   listener: ServerStreamListener | undefined;
   headersSent = false;
+  /** Its handler is running (hold) and has not finished (release). */
+  running = false;
+  /** The client reset it while its handler was running: it still counts against the limit. */
+  abandoned = false;
 
   constructor(connection: Http2ServerConnection, id: number, headers: HeaderFields) {
     super();
@@ -56,6 +60,24 @@ export class ServerStream extends StreamState {
   /** Whether an answer can still be sent. */
   get writable(): boolean {
     return !this.closed && !this.localEnded;
+  }
+
+  /**
+   * The stream's handler starts work. Until release(), the stream counts against the
+   * connection's concurrency limit even if the client resets it, so that a client cannot
+   * start unbounded work by opening and resetting streams (the "rapid reset" attack).
+   */
+  hold(): void {
+    this.running = true;
+  }
+
+  /** The stream's handler is done. */
+  release(): void {
+    this.running = false;
+    if (this.abandoned) {
+      this.abandoned = false;
+      this.#connection.abandonedReleased();
+    }
   }
 
   /** Sends the response headers (a header block, or fields to encode); with `endStream`, they are the whole answer. */
@@ -115,6 +137,8 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
   #lastStreamId = 0;
   #goingAway = false;
   #unfinishedBytes = 0;
+  /** Streams the client reset whose handlers still run. */
+  #abandoned = 0;
 
   constructor(socket: net.Socket, options: Http2ServerConnectionOptions) {
     super(socket);
@@ -187,7 +211,7 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     // A stream that is over (reset, or answered and closed): whatever was on its way is dropped.
     if (streamId <= this.#lastStreamId) return undefined;
     this.#lastStreamId = streamId;
-    if (this.#goingAway || this.streams.size >= this.#options.maxConcurrentStreams) {
+    if (this.#goingAway || this.streams.size + this.#abandoned >= this.#options.maxConcurrentStreams) {
       const refused = new ServerStream(this, streamId, fields);
       this.resetStream(refused, ErrorCode.REFUSED_STREAM);
       return undefined;
@@ -260,8 +284,16 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     // The client opens no more streams; those open finish as usual.
   }
 
+  abandonedReleased(): void {
+    this.#abandoned--;
+  }
+
   #closed(stream: ServerStream): void {
     this.#forgetUnfinished(stream);
+    if (stream.running && !stream.abandoned) {
+      stream.abandoned = true;
+      this.#abandoned++;
+    }
     const listener = stream.listener;
     stream.listener = undefined;
     listener?.onClose();

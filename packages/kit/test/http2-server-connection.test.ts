@@ -150,6 +150,50 @@ describe("HTTP/2 server connection against node:http2's client", () => {
     assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
   });
 
+  test("a stream the client resets counts against its limit until its handler is done", async () => {
+    const held: ServerStream[] = [];
+    const { server, url } = await start((stream) => {
+      stream.listener = {
+        onData: () => {},
+        onEnd: () => {
+          // Handlers of "/hold" work until the test lets them go; the others answer at once.
+          stream.hold();
+          if (stream.headers[":path"] === "/hold") held.push(stream);
+          else {
+            stream.respond({ ":status": 200 }, true);
+            stream.release();
+          }
+        },
+        onClose: () => {},
+      };
+    }, 2);
+    servers.push(server);
+    const session = connect(url);
+    await once(session, "connect");
+    const abandoned = session.request({ ":method": "POST", ":path": "/hold" });
+    abandoned.on("error", () => {});
+    abandoned.end();
+    while (held.length === 0) await sleep(5);
+    abandoned.close(http2.constants.NGHTTP2_CANCEL);
+    await new Promise((resolve) => abandoned.on("close", resolve));
+    await sleep(20);
+    // One slot is still taken by the reset stream's handler: of two streams at once, one is refused.
+    const open = session.request({ ":method": "POST", ":path": "/hold" });
+    open.end();
+    while (held.length === 1) await sleep(5);
+    const refused = session.request({ ":method": "POST", ":path": "/quick" });
+    refused.on("error", () => {});
+    refused.end();
+    // Not events.once: it would reject on the stream's error, which is what is expected here.
+    await new Promise((resolve) => refused.on("close", resolve));
+    assert.equal(refused.rstCode, http2.constants.NGHTTP2_REFUSED_STREAM);
+    // Once that handler is done, its slot is free again.
+    (held[0] as ServerStream).release();
+    const accepted = await request(session, "/quick");
+    assert.equal(accepted.headers[":status"], 200);
+    (held[1] as ServerStream).respond({ ":status": 200 }, true);
+  });
+
   test("a client holding too much in unfinished requests is cut off", async () => {
     const { server, url } = await start((stream) =>
       collect(stream, () => stream.respond({ ":status": 200 }, true)),
@@ -263,6 +307,35 @@ describe("HTTP/2 server connection against raw frames", () => {
       "headers 3 200",
       `goaway ${http2.constants.NGHTTP2_COMPRESSION_ERROR}`,
     ]);
+  });
+
+  test("a client that stops reading is cut off once the backlog of what it is sent grows too large", async () => {
+    const { promise: cutOff, resolve: onCutOff } = Promise.withResolvers<void>();
+    const started = await start((stream) => {
+      stream.listener = {
+        onData: () => {},
+        onEnd: () => {
+          stream.respond({ ":status": 200 });
+          const chunk = Buffer.alloc(1024 * 1024);
+          for (let i = 0; i < 80; i++) stream.write(chunk);
+        },
+        onClose: onCutOff,
+      };
+    });
+    servers.push(started.server);
+    const socket = net.connect(started.port, "127.0.0.1");
+    socket.on("error", () => {});
+    const settings = Buffer.alloc(6);
+    settings.writeUInt16BE(0x4, 0);
+    settings.writeUInt32BE(2 ** 31 - 1, 2);
+    const increment = Buffer.alloc(4);
+    increment.writeUInt32BE(2 ** 31 - 1 - 65_535, 0);
+    // Windows wide open, so that flow control lets everything go, and then nothing is read.
+    socket.write(Buffer.concat([CLIENT_START, frame(4, 0, 0, settings), frame(8, 0, 0, increment)]));
+    socket.write(frame(1, 0x4 | 0x1, 1, requestHeaders));
+    socket.pause();
+    await cutOff;
+    socket.destroy();
   });
 
   test("a client that does not speak HTTP/2 is disconnected", async () => {
