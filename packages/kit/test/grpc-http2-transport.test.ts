@@ -179,7 +179,7 @@ for (const [name, start] of [
   ["Connect server", startConnect],
   ["grpc-js server", startGrpcJs],
 ] as const) {
-  describe(`gRPC over node:http2, against a ${name}`, () => {
+  describe(`gRPC transport, against a ${name}`, () => {
     let server: TestServer;
     let transport: GrpcHttp2Transport;
     const client = () => createClient(UserService, transport);
@@ -293,7 +293,7 @@ for (const [name, start] of [
   });
 }
 
-describe("gRPC over node:http2, edge cases", () => {
+describe("gRPC transport, edge cases", () => {
   let server: http2.Http2Server;
   let transport: GrpcHttp2Transport;
   const token = create(TokenPairSchema, { accessToken: "ok" });
