@@ -4,11 +4,11 @@
  * specification (PROTOCOL-HTTP2 and http-grpc-status-mapping).
  */
 import type { IncomingHttpHeaders } from "node:http2";
-import { constants } from "node:http2";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
 import { unpackDetails } from "./grpc-status.ts";
+import { ErrorCode } from "./http2-connection.ts";
 import { firstValue } from "./http2-headers.ts";
 
 /** The code for a non-200 HTTP status from something that is not a gRPC server. */
@@ -35,13 +35,13 @@ export function codeFromHttpStatus(status: number): Code {
 /** The code for a stream the peer reset before sending a status. */
 export function codeFromRstCode(rstCode: number): Code {
   switch (rstCode) {
-    case constants.NGHTTP2_REFUSED_STREAM:
+    case ErrorCode.REFUSED_STREAM:
       return Code.Unavailable;
-    case constants.NGHTTP2_CANCEL:
+    case ErrorCode.CANCEL:
       return Code.Canceled;
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case ErrorCode.ENHANCE_YOUR_CALM:
       return Code.ResourceExhausted;
-    case constants.NGHTTP2_INADEQUATE_SECURITY:
+    case ErrorCode.INADEQUATE_SECURITY:
       return Code.PermissionDenied;
     default:
       return Code.Internal;

@@ -20,8 +20,6 @@ import {
   StreamState,
 } from "./http2-connection.ts";
 
-export { ErrorCode } from "./http2-connection.ts";
-
 /** What a stream tells whoever handles it. */
 export interface ServerStreamListener {
   /** A part of the request body. */
