@@ -12,6 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { seededRandom } from "@skyros/kit/testing";
 import { httpStatusFromCode } from "../../services/gateway/src/http-status.ts";
 import { registerUser, startTestSystem, type TestSystem } from "./harness.ts";
 
@@ -68,19 +69,6 @@ function positiveInteger(name: string, fallback: number): number {
   if (!/^[1-9]\d{0,8}$/.test(text))
     throw new Error(`${name} must be a positive integer, not ${JSON.stringify(text)}`);
   return Number(text);
-}
-
-/** mulberry32: small, and the same sequence on every machine. */
-function random(seed: number) {
-  let state = seed | 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { next, pick };
 }
 
 /** Percent-encodes, and stands in the bytes of a lone surrogate where there is one. */
@@ -145,7 +133,7 @@ test("generated bad requests to every operation get a client error as a Status, 
   const document: OpenApiDocument = (await system.api("GET", "/openapi.json")).body;
   const operations = operationsOf(document);
   assert.ok(operations.length >= 15, `only ${operations.length} operations in the document`);
-  const { next, pick } = random(SEED);
+  const { next, pick } = seededRandom(SEED);
 
   const ids = [ownersProductId, ownersOrderId, sellersProductId, sellersOrderId];
   const texts = [

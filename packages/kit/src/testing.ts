@@ -165,3 +165,31 @@ export async function requestJson(
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
+
+/** A repeatable stream of pseudo-random choices, for generated test inputs. */
+export interface SeededRandom {
+  /** A number in [0, 1). */
+  next(): number;
+  /** An integer in [0, below). */
+  int(below: number): number;
+  pick<T>(items: readonly T[]): T;
+  bytes(length: number): Buffer;
+}
+
+/** mulberry32: small, and the same sequence from the same seed on every machine. */
+export function seededRandom(seed: number): SeededRandom {
+  let state = seed | 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (below: number) => Math.floor(next() * below);
+  return {
+    next,
+    int,
+    pick: <T>(items: readonly T[]): T => items[int(items.length)] as T,
+    bytes: (length: number) => Buffer.from(Array.from({ length }, () => int(256))),
+  };
+}
