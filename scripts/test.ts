@@ -46,9 +46,17 @@ if (adminUrl === undefined || adminUrl === "") {
 }
 
 const args = process.argv.slice(2);
+// A file whose tests are done exits even if a failed test left a socket or a
+// timer behind: a failure must end the run, not hang it.
 const child = spawn(
   process.execPath,
-  ["--test", "--test-concurrency=3", "--test-timeout=300000", ...(args.length > 0 ? args : patterns)],
+  [
+    "--test",
+    "--test-concurrency=3",
+    "--test-timeout=300000",
+    "--test-force-exit",
+    ...(args.length > 0 ? args : patterns),
+  ],
   { cwd: root, stdio: "inherit", env: { ...process.env, SKYROS_TEST_DATABASE_URL: adminUrl } },
 );
 const code = await new Promise<number>((resolve) => child.on("exit", (status) => resolve(status ?? 1)));
