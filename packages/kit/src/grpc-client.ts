@@ -13,6 +13,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcHttp2Transport, type GrpcHttp2Transport } from "./grpc-http2-transport.ts";
+import type { Logger } from "./logger.ts";
 
 export interface ServiceTransportOptions {
   /** e.g. http://127.0.0.1:4011 */
@@ -21,6 +22,8 @@ export interface ServiceTransportOptions {
   readonly timeoutMs: number;
   /** The service credential, sent on every call. */
   readonly credential?: string;
+  /** Where a fault of ours on the connection is reported (it ends the connection and fails its calls). */
+  readonly logger?: Logger;
 }
 
 // Notices a dead peer while the connection is in use.
@@ -33,6 +36,11 @@ export function createServiceTransport(options: ServiceTransportOptions): GrpcHt
     defaultTimeoutMs: options.timeoutMs,
     credential: options.credential,
     pingIntervalMs: PING_INTERVAL_MS,
+    onInternalError: (error) =>
+      options.logger?.error(
+        { err: error, target: options.baseUrl },
+        "gRPC client connection failed on our side",
+      ),
   });
 }
 

@@ -39,6 +39,8 @@ export interface GrpcHttp2TransportOptions {
   readonly pingIntervalMs?: number;
   /** Larger responses fail with ResourceExhausted. */
   readonly maxResponseBytes?: number;
+  /** Told of a fault of ours while reading a response, which ended the connection and failed its calls. */
+  readonly onInternalError?: (error: unknown) => void;
 }
 
 /** A Transport whose connection its owner can close. */
@@ -134,6 +136,7 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
         if (current === session) current = undefined;
       },
       onClose: () => clearInterval(pinger),
+      onInternalError: options.onInternalError,
     });
     const session = new CallSession(http);
     if (pingIntervalMs > 0) {

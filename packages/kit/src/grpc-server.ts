@@ -75,6 +75,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
     onStream: (stream) => dispatch(dispatchOptions, stream),
     onConnectionError: (error) => options.logger.debug({ err: error }, "http/2 connection error"),
+    onInternalError: (error) => options.logger.error({ err: error }, "http/2 connection failed on our side"),
   });
   const server = http2.server;
   server.listen(options.port, options.host);

@@ -64,6 +64,8 @@ export interface Http2ClientSessionOptions {
   readonly onUnusable?: () => void;
   /** Told once, when the connection is closed. */
   readonly onClose?: () => void;
+  /** Told of a fault of ours (not the server's) that ended the connection; its calls fail. */
+  readonly onInternalError?: (error: unknown) => void;
 }
 
 /** One HTTP/2 connection to a server, opened at construction. */
@@ -129,6 +131,10 @@ export class Http2ClientSession extends Http2Connection<ClientStream> {
     }
     if (!stream.closed && !this.destroyedFlag) this.resetStream(stream, errorCode);
     this.#afterStreamEnd();
+  }
+
+  protected onInternalError(error: unknown): void {
+    this.#options.onInternalError?.(error);
   }
 
   protected closed(): void {

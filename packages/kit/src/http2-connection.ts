@@ -139,7 +139,13 @@ export abstract class Http2Connection<S extends StreamState> {
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        this.receive(chunk);
+      } catch (error) {
+        this.#failInternally(error);
+      }
+    });
     socket.on("error", () => this.destroy());
     socket.on("close", () => this.destroy());
   }
@@ -186,7 +192,28 @@ export abstract class Http2Connection<S extends StreamState> {
     this.closed();
   }
 
+  /**
+   * A fault of ours while handling what the peer sent (a bug, or a listener that
+   * threw): it costs this connection, which ends with INTERNAL_ERROR, and not the
+   * process, which an exception thrown from a socket's data event would end.
+   */
+  #failInternally(error: unknown): void {
+    try {
+      this.onInternalError(error);
+    } finally {
+      try {
+        this.connectionError(ErrorCode.INTERNAL_ERROR);
+      } catch {
+        this.socket.destroy();
+        if (!this.destroyedFlag) this.#teardown();
+      }
+    }
+  }
+
   // --- what subclasses define ---
+
+  /** Told of a fault of ours that ended the connection (see #failInternally). */
+  protected abstract onInternalError(error: unknown): void;
 
   /** The connection is gone: every stream still open must hear so. */
   protected abstract closed(): void;

@@ -118,6 +118,8 @@ export interface Http2ServerConnectionOptions {
   readonly maxConcurrentStreams: number;
   /** Told once, when the connection is closed. */
   readonly onClose?: () => void;
+  /** Told of a fault of ours (not the client's) that ended the connection; its streams close. */
+  readonly onInternalError?: (error: unknown) => void;
 }
 
 /**
@@ -182,6 +184,10 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     }
     this.#preface = undefined;
     if (received.length > PREFACE.length) super.receive(received.subarray(PREFACE.length));
+  }
+
+  protected onInternalError(error: unknown): void {
+    this.#options.onInternalError?.(error);
   }
 
   protected closed(): void {

@@ -22,6 +22,8 @@ export interface UserServiceAddress {
   readonly timeoutMs: number;
   /** Needed for profiles (an internal RPC); the public keys need none. */
   readonly serviceCredential?: string;
+  /** Where a fault of ours on the connection is reported. */
+  readonly logger?: Logger;
 }
 
 export interface UserDirectoryOptions {
@@ -48,6 +50,7 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
           baseUrl: userService.userServiceUrl,
           timeoutMs: userService.timeoutMs,
           credential: userService.serviceCredential,
+          logger: userService.logger,
         })
       : userService,
   );
@@ -72,13 +75,14 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
  * (clients send one token on many requests; a signature check per request is
  * measurable CPU).
  */
-export function createCachedUserDirectory(config: ServiceBaseConfig): UserDirectory {
+export function createCachedUserDirectory(config: ServiceBaseConfig, logger?: Logger): UserDirectory {
   const directory = withProfileCache(
     createUserDirectory({
       userService: {
         userServiceUrl: config.userServiceUrl,
         timeoutMs: config.callTimeoutMs,
         serviceCredential: config.serviceCredential,
+        logger,
       },
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,

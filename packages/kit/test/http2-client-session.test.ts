@@ -199,6 +199,38 @@ describe("HTTP/2 client session against node:http2", () => {
     assert.deepEqual([cancelled.errorCode, cancelled.lost], [ErrorCode.CANCEL, false]);
   });
 
+  test("a fault of ours while reading ends only that connection, and is reported", async () => {
+    const server = await startServer((stream, headers) => {
+      stream.respond({ ":status": 200 });
+      if (headers[":path"] === "/slow") setTimeout(() => stream.end("late"), 200);
+      else stream.end("now");
+    });
+    cleanups.push(server.close);
+    const faults: unknown[] = [];
+    const session = new Http2ClientSession({
+      host: "127.0.0.1",
+      port: server.port,
+      onInternalError: (error) => faults.push(error),
+    });
+    cleanups.push(() => session.destroy());
+    const slow = send(session, "/slow");
+    const thrown = new Error("a listener's bug");
+    session.request(requestHeaderBlock("/now"), Buffer.alloc(0), {
+      onHeaders: () => {
+        throw thrown;
+      },
+      onData: () => {},
+      onClose: () => {},
+    });
+    // The other call on the connection fails as lost; the process goes on.
+    assert.deepEqual([(await slow.outcome).errorCode, (await slow.outcome).lost], [ErrorCode.CANCEL, true]);
+    assert.deepEqual(faults, [thrown]);
+    assert.equal(session.usable, false);
+    const fresh = server.client();
+    cleanups.push(() => fresh.destroy());
+    assert.equal((await send(fresh, "/now").outcome).body.toString(), "now");
+  });
+
   test("answers the server's pings", async () => {
     const server = await startServer((stream) => stream.respond({ ":status": 200 }, { endStream: true }));
     cleanups.push(server.close);

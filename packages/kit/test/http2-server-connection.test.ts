@@ -338,6 +338,30 @@ describe("HTTP/2 server connection against raw frames", () => {
     socket.destroy();
   });
 
+  test("a fault of ours while reading ends that connection with INTERNAL_ERROR, and is reported", async () => {
+    const faults: unknown[] = [];
+    const thrown = new Error("a handler's bug");
+    const server = createHttp2Server({
+      maxConcurrentStreams: 10,
+      onStream: (stream) => {
+        if (stream.headers[":path"] === "/throw") throw thrown;
+        collect(stream, () => stream.respond({ ":status": 200 }, true));
+      },
+      onInternalError: (error) => faults.push(error),
+    });
+    servers.push(server);
+    server.server.listen(0, "127.0.0.1");
+    await once(server.server, "listening");
+    const { port } = server.server.address() as net.AddressInfo;
+    const frames = await exchange(port, frame(1, 0x4 | 0x1, 1, requestHeaderBlock("/throw")));
+    const goaway = frames.find((f) => f.type === 7);
+    assert.equal(goaway?.payload.readUInt32BE(4), http2.constants.NGHTTP2_INTERNAL_ERROR);
+    assert.deepEqual(faults, [thrown]);
+    // Other connections are served as before.
+    const answered = await exchange(port, frame(1, 0x4 | 0x1, 1, requestHeaders));
+    assert.ok(answered.some((f) => f.type === 1 && f.stream === 1));
+  });
+
   test("a client that does not speak HTTP/2 is disconnected", async () => {
     const started = await start(() => assert.fail("no stream expected"));
     servers.push(started.server);

@@ -49,7 +49,7 @@ export async function startGateway(
   const transports = new Map(
     config.upstreams.map((upstream) => [
       upstream.name,
-      createServiceTransport({ baseUrl: upstream.url, timeoutMs: config.callTimeoutMs }),
+      createServiceTransport({ baseUrl: upstream.url, timeoutMs: config.callTimeoutMs, logger }),
     ]),
   );
   const transportOf = (name: string): Transport => {

@@ -42,12 +42,13 @@ export async function startOrderService(
     baseUrl: config.productServiceUrl,
     timeoutMs: config.callTimeoutMs,
     credential: config.serviceCredential,
+    logger,
   });
   const products = createServiceClient(ProductService, productTransport);
   const ctx: OrderContext = {
     store: createOrderStore(sql, { stepTimeoutMs: config.stockStepTimeoutMs, relaxed }),
     stock: createStockService(products, logger),
-    users: createCachedUserDirectory(config),
+    users: createCachedUserDirectory(config, logger),
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
   };

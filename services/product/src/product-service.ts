@@ -28,7 +28,7 @@ export async function startProductService(
     name: "product",
     migrationsDir: new URL("../migrations", import.meta.url),
   });
-  const users = createCachedUserDirectory(config);
+  const users = createCachedUserDirectory(config, logger);
   const handlers = createProductHandlers({ store: createProductStore(sql), users, logger });
   let server: GrpcServer;
   try {
