@@ -71,6 +71,18 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   process.on("SIGINT", onSignal);
 }
 
+/**
+ * Logs, as a structured fatal line, the exception or unhandled rejection that is
+ * about to end the process. Node's own handling is unchanged: it still prints
+ * the stack to stderr and exits 1, since a process past an unknown fault is not
+ * one to keep serving from; the line puts the cause where the logs are read.
+ */
+export function logFatalErrors(logger: Logger): void {
+  process.on("uncaughtExceptionMonitor", (error, origin) => {
+    logger.fatal({ err: error, origin }, "the process ends on an error nothing handled");
+  });
+}
+
 export interface ServiceMainOptions<C extends ServiceBaseConfig> {
   /** The name on every log line. */
   readonly service: string;
@@ -91,6 +103,7 @@ export async function runServiceMain<C extends ServiceBaseConfig>(
 ): Promise<void> {
   const config = loadConfigOrExit(options.readConfig);
   const logger = createLogger({ service: options.service, level: config.logLevel });
+  logFatalErrors(logger);
   try {
     const database = await resolveDatabaseUrl(config, options.database, logger);
     const service = await options.start(config, database.url, logger);

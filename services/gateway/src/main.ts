@@ -1,11 +1,12 @@
 /** Runs the gateway: configuration from the environment, stop on SIGTERM. */
 import { loadConfigOrExit } from "@skyros/kit/config";
 import { createLogger } from "@skyros/kit/logger";
-import { stopOnSignals } from "@skyros/kit/service-runtime";
+import { logFatalErrors, stopOnSignals } from "@skyros/kit/service-runtime";
 import { readGatewayConfig } from "./config.ts";
 import { startGateway } from "./gateway.ts";
 
 const config = loadConfigOrExit(readGatewayConfig);
 const logger = createLogger({ service: "gateway", level: config.logLevel });
+logFatalErrors(logger);
 const gateway = await startGateway(config, logger);
 stopOnSignals(logger, () => gateway.close());
