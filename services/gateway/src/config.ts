@@ -46,6 +46,11 @@ export interface GatewayConfig {
   /** Origins allowed by CORS; empty: no cross-origin access. */
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
+  /**
+   * Time a request (its headers and body) has to arrive, and a new connection to
+   * start one: a client that trickles bytes, or sends none, holds no connection longer.
+   */
+  readonly requestTimeoutMs: number;
   /** Failed logins per email address. */
   readonly failedLoginLimit: RateLimit;
   /** Login and register calls per client address. */
@@ -109,6 +114,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     callTimeoutMs: envInt(env, "GATEWAY_CALL_TIMEOUT_MS", 5_000, 1, 600_000),
     corsOrigins,
     bodyLimitBytes: envInt(env, "GATEWAY_BODY_LIMIT_BYTES", 1_048_576, 1, 1_073_741_824),
+    requestTimeoutMs: envInt(env, "GATEWAY_REQUEST_TIMEOUT_MS", 30_000, 100, 600_000),
     failedLoginLimit: limit(env, "GATEWAY_RATE_LIMIT_FAILED_LOGIN", 10, 15 * 60_000),
     authPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_AUTH", 300, 60_000),
     generalPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_GENERAL", 0, 60_000),

@@ -85,6 +85,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined),
     return503OnClosing: true,
+    // Node's defaults let a request take forever to arrive (Fastify turns its
+    // request timeout off): a slow-loris client could hold connections, and
+    // their half-read bodies, without end. Expired requests are found by a
+    // periodic check, so it runs often enough for the limit to hold.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
     forceCloseConnections: "idle",
     // Errors Fastify answers before any hook runs: given the headers and the
     // Status body of every other response.

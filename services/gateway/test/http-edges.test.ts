@@ -29,9 +29,12 @@ after(async () => {
 /** Sends bytes as they are and reads the whole answer (the gateway closes the connection). */
 function rawExchange(
   request: string,
+  port = gateway.port,
 ): Promise<{ status: number; headers: Map<string, string>; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const socket = connect(gateway.port, "127.0.0.1", () => socket.write(request));
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    // A gateway that never answers fails the test instead of hanging it.
+    socket.setTimeout(5_000, () => socket.destroy());
     const chunks: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     socket.on("error", reject);
@@ -85,6 +88,35 @@ test("headers too large: a 431 Status, then the connection closes", async () => 
   assert.equal(response.headers.get("x-content-type-options"), "nosniff");
   assert.match(response.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
   assert.equal(response.headers.get("connection"), "close");
+});
+
+test("a request that takes too long to arrive, or never starts, is a 408 Status, then the connection closes", async () => {
+  const strict = await startTestGateway(`http://127.0.0.1:${library.port}`, await createTestTokens(), {
+    GATEWAY_REQUEST_TIMEOUT_MS: "300",
+  });
+  try {
+    const started = Date.now();
+    const answers = await Promise.all([
+      rawExchange("", strict.port),
+      rawExchange("GET /v1/books/b1 HTTP/1.1\r\nhost: x\r\n", strict.port),
+      rawExchange(
+        'POST /v1/shelves/s1/books HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":',
+        strict.port,
+      ),
+    ]);
+    // Expired requests are looked for every quarter of the limit.
+    assert.ok(Date.now() - started < 2_000, `answered after ${Date.now() - started} ms`);
+    for (const response of answers) {
+      assert.equal(response.status, 408);
+      assertStatusShape(response.body, 3);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(response.headers.get("connection"), "close");
+    }
+    // A request that arrives in time is served as usual.
+    assert.equal((await call(strict, "GET", "/v1/books/b1")).status, 200);
+  } finally {
+    await strict.close();
+  }
 });
 
 test("a malformed request: a 400 Status", async () => {
