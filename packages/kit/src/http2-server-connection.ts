@@ -120,7 +120,11 @@ export interface Http2ServerConnectionOptions {
   readonly onClose?: () => void;
   /** Told of a fault of ours (not the client's) that ended the connection; its streams close. */
   readonly onInternalError?: (error: unknown) => void;
+  /** Time a new connection has to send the preface and its SETTINGS (10 s by default). */
+  readonly handshakeTimeoutMs?: number;
 }
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * Request bytes one connection may hold in requests not yet complete. Flow control
@@ -144,6 +148,12 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     super(socket);
     this.#options = options;
     this.queueSettings([[Setting.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams]]);
+    // A client that connects and never says hello (the preface and its SETTINGS)
+    // would hold the connection for good: it gets a few seconds.
+    const handshakeMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    setTimeout(() => {
+      if (!this.settingsSeen && !this.destroyedFlag) this.connectionError(ErrorCode.SETTINGS_TIMEOUT);
+    }, handshakeMs).unref();
   }
 
   /** GOAWAY: no new streams; the connection closes once the open ones end. */

@@ -362,6 +362,44 @@ describe("HTTP/2 server connection against raw frames", () => {
     assert.ok(answered.some((f) => f.type === 1 && f.stream === 1));
   });
 
+  test("a client that does not finish saying hello within the handshake time is disconnected", async () => {
+    const server = createHttp2Server({
+      maxConcurrentStreams: 10,
+      handshakeTimeoutMs: 200,
+      onStream: (stream) => collect(stream, () => stream.respond({ ":status": 200 }, true)),
+    });
+    servers.push(server);
+    server.server.listen(0, "127.0.0.1");
+    await once(server.server, "listening");
+    const { port } = server.server.address() as net.AddressInfo;
+    const closedAfter = (bytes: Buffer) =>
+      new Promise<number>((resolve) => {
+        const started = Date.now();
+        const socket = net.connect(port, "127.0.0.1", () => socket.write(bytes));
+        socket.on("data", () => {});
+        socket.on("error", () => {});
+        socket.on("close", () => resolve(Date.now() - started));
+        setTimeout(() => socket.destroy(), 3_000);
+      });
+    const times = await Promise.all([
+      closedAfter(Buffer.alloc(0)),
+      closedAfter(CLIENT_START.subarray(0, 10)),
+      closedAfter(CLIENT_START.subarray(0, 24)),
+    ]);
+    for (const ms of times) assert.ok(ms >= 150 && ms < 2_000, `closed after ${ms} ms`);
+    // A client that said hello in time keeps its connection past the handshake time.
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      await sleep(400);
+      const stream = session.request({ ":method": "POST", ":path": "/" });
+      stream.end();
+      const [headers] = (await once(stream, "response")) as [http2.IncomingHttpHeaders];
+      assert.equal(headers[":status"], 200);
+    } finally {
+      session.destroy();
+    }
+  });
+
   test("a client that does not speak HTTP/2 is disconnected", async () => {
     const started = await start(() => assert.fail("no stream expected"));
     servers.push(started.server);
