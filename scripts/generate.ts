@@ -7,6 +7,13 @@
  * they are copied into `.proto-deps/`, a git-ignored second buf module, because
  * buf cannot read a module inside node_modules.
  *
+ * Before generating, the contracts are checked against the released ones
+ * (`packages/contracts/baseline.binpb`, a buf image) with `buf breaking`: a
+ * change that would break a client of the published API (a field renumbered or
+ * removed, a type or RPC renamed) fails here. When a new version is released
+ * on purpose, `npm run generate -- --baseline` makes the current contracts the
+ * baseline.
+ *
  * Each target pairs a buf template with the folder it writes: the contracts,
  * and the gateway's test-only contracts (which import the generated contracts).
  * Next to the code, `descriptors.json` holds the target's own descriptors with
@@ -46,6 +53,19 @@ for (const file of dependencies) {
 
 const buf = (...args: string[]) => execFileSync("buf", args, { cwd: root, stdio: "inherit" });
 buf("lint", "proto");
+const baseline = "packages/contracts/baseline.binpb";
+if (process.argv.includes("--baseline")) {
+  buf("build", "proto", "-o", baseline);
+  console.log(`the contracts as they are now are the baseline (${baseline})`);
+}
+try {
+  buf("breaking", "proto", "--against", baseline);
+} catch {
+  console.error(
+    `the contracts break compatibility with ${baseline} (above); undo the change, or release a new version and run \`npm run generate -- --baseline\``,
+  );
+  process.exit(1);
+}
 
 function generate(target: (typeof targets)[number], outputRoot: string): void {
   buf("generate", "--template", target.template, "--output", outputRoot);
