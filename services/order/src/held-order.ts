@@ -6,7 +6,7 @@
  *
  * Building the order from the reservation, not from a GetProducts call made
  * before it, saves a call to the product service and a query on every order
- * (measured in the README's Performance section), and the price recorded is
+ * (measured in docs/performance-notes.md), and the price recorded is
  * the one in force when the units were taken, under the rows' locks.
  */
 
