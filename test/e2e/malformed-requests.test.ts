@@ -412,3 +412,21 @@ test("after the generated requests, the product's stock is on its shelf or in li
   assert.ok(orders >= 3, `only ${orders} orders of the product`);
   assert.equal(product.body.stock + held, INITIAL_STOCK);
 });
+
+test("no process logged a token, a password, a password hash or the service credential", () => {
+  const secrets = [
+    ...[seller, buyer, owner].flatMap((user) => [user.token, user.refreshToken]),
+    "correct horse battery",
+    "password123",
+    system.serviceCredential,
+  ];
+  for (const name of ["gateway", "user", "product", "order", "launcher"] as const) {
+    const lines = system.logs(name);
+    if (name !== "launcher") assert.ok(lines.length > 0, `${name} logged nothing`);
+    for (const line of lines) {
+      for (const secret of secrets)
+        assert.ok(!line.includes(secret), `${name} logged a secret: ${line.slice(0, 300)}`);
+      assert.ok(!/\$argon2/.test(line), `${name} logged a password hash`);
+    }
+  }
+});
