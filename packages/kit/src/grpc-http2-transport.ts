@@ -179,10 +179,10 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
     method: DescMethodUnary,
     timeoutMs: number | undefined,
     header: HeaderInit | undefined,
+    requestId: string | undefined,
   ) {
     const writer = new HpackLiteralWriter();
     if (timeoutMs !== undefined) writer.add("grpc-timeout", grpcTimeout(timeoutMs));
-    const requestId = currentRequestId();
     if (requestId !== undefined) writer.add(REQUEST_ID_HEADER, requestId);
     writeCallerHeaders(writer, header);
     return Buffer.concat([fixedHeadersOf(method), writer.toBuffer()]);
@@ -204,6 +204,7 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
       if (closed) return Promise.reject(unavailable());
       if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
       const ms = effectiveTimeout(timeoutMs);
+      const requestId = currentRequestId();
       let body: Buffer;
       let headers: Buffer;
       try {
@@ -214,7 +215,7 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
         );
       }
       try {
-        headers = headerBlock(method, ms, header);
+        headers = headerBlock(method, ms, header, requestId);
       } catch (cause) {
         return Promise.reject(
           new ConnectError("cannot send the request", Code.Internal, undefined, undefined, cause),
@@ -225,6 +226,19 @@ export function createGrpcHttp2Transport(options: GrpcHttp2TransportOptions): Gr
       session.hold();
       const { promise, resolve, reject } = Promise.withResolvers<UnaryResponse>();
       const call = new UnaryCall(method, maxResponseBytes, resolve, reject, session);
+      const deadline = ms === undefined ? undefined : performance.now() + ms;
+      call.reissue = () => {
+        // The same request with the time left, on the transport's connection now.
+        const left = deadline === undefined ? undefined : deadline - performance.now();
+        if (closed || (left !== undefined && left < 1)) return false;
+        const next = current?.http.usable ? current : connect();
+        current = next;
+        next.hold();
+        call.owner.release();
+        call.owner = next;
+        call.stream = next.http.request(headerBlock(method, left, header, requestId), body, call);
+        return true;
+      };
       call.follow(session.http.request(headers, body, call), ms, signal);
       return promise as Promise<UnaryResponse<I, O>>;
     },

@@ -34,9 +34,14 @@ export class UnaryCall implements StreamListener {
   readonly maxResponseBytes: number;
   readonly resolve: Settle;
   readonly reject: (error: ConnectError) => void;
-  /** Told once, when the call settles. */
-  readonly owner: CallOwner;
+  /** Told once, when the call settles (the owner of the stream the call is on now). */
+  owner: CallOwner;
   stream: ClientStream | undefined = undefined;
+  /**
+   * Sends the call again on another stream; false if it cannot (the deadline is near,
+   * the transport closed). Set by the transport; used at most once per call.
+   */
+  reissue: ((call: UnaryCall) => boolean) | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   headers: HeaderFields | undefined = undefined;
@@ -117,6 +122,15 @@ export class UnaryCall implements StreamListener {
   /** The stream is over: settle from what arrived. */
   onClose(errorCode: number, lost: boolean): void {
     if (this.settled) return;
+    // Refused, with nothing of an answer received: the server did not process the call
+    // (RFC 9113, 8.7), so it is sent again once, whatever the method (gRPC's
+    // transparent retry). A service's graceful shutdown or a replica going away then
+    // costs its callers no failed calls.
+    if (lost && errorCode === ErrorCode.REFUSED_STREAM && this.headers === undefined) {
+      const reissue = this.reissue;
+      this.reissue = undefined;
+      if (reissue?.(this)) return;
+    }
     const outcome = this.outcome(errorCode, lost);
     this.settle();
     if (outcome instanceof ConnectError) this.reject(outcome);

@@ -19,10 +19,11 @@ import {
 } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { encodeFrame } from "../src/grpc-framing.ts";
 import { createGrpcHttp2Transport } from "../src/grpc-http2-transport.ts";
-import type { HeaderFields } from "../src/hpack.ts";
+import { type HeaderFields, HpackDecoder, HpackLiteralWriter } from "../src/hpack.ts";
 import { ErrorCode, Http2ClientSession } from "../src/http2-client-session.ts";
+import { REQUEST_ID_HEADER, runInRequestContext } from "../src/request-context.ts";
 import { expectRpcError } from "../src/testing.ts";
-import { requestHeaderBlock } from "./raw-http2.ts";
+import { frame, readFrames, requestHeaderBlock } from "./raw-http2.ts";
 
 /** What a stream told its listener, once it closed. */
 interface Outcome {
@@ -412,5 +413,88 @@ describe("gRPC transport over TLS", () => {
       server.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("gRPC transport: a call the server refused unprocessed is sent again, once", () => {
+  const servers: net.Server[] = [];
+  after(() => {
+    for (const server of servers) server.close();
+  });
+  const goaway = frame(7, 0, 0, Buffer.alloc(8)); // last stream 0, NO_ERROR: nothing was processed
+  const fields = (entries: Record<string, string>) => {
+    const writer = new HpackLiteralWriter();
+    for (const [name, value] of Object.entries(entries)) writer.add(name, value, name.startsWith(":"));
+    return writer.toBuffer();
+  };
+  const answer = (stream: number) =>
+    Buffer.concat([
+      frame(1, 0x4, stream, fields({ ":status": "200", "content-type": "application/grpc" })),
+      frame(
+        0,
+        0,
+        stream,
+        encodeFrame(
+          toBinary(
+            HealthCheckResponseSchema,
+            create(HealthCheckResponseSchema, { status: HealthCheckResponse_ServingStatus.SERVING }),
+          ),
+        ),
+      ),
+      frame(1, 0x5, stream, fields({ "grpc-status": "0" })),
+    ]);
+  type Reply = "refuse" | "serve" | "drop";
+
+  /** A server that answers its n-th connection's first request as `replies[n]` says; what each request carried. */
+  async function scripted(replies: readonly Reply[]) {
+    const requests: HeaderFields[] = [];
+    const { port, server } = await startRawServer((socket) => {
+      const reply = replies[Math.min(requests.length, replies.length - 1)] as Reply;
+      let received = Buffer.alloc(0);
+      socket.on("error", () => {});
+      socket.on("data", (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        const headers = readFrames(received.subarray(24)).frames.find((f) => f.type === 1);
+        if (headers === undefined || socket.writableEnded || socket.destroyed) return;
+        requests.push(new HpackDecoder().decode(headers.payload));
+        if (reply === "drop") socket.destroy();
+        else if (reply === "refuse") socket.end(Buffer.concat([SETTINGS, goaway]));
+        else socket.write(Buffer.concat([SETTINGS, answer(headers.stream)]));
+      });
+    });
+    servers.push(server);
+    return { url: `http://127.0.0.1:${port}`, requests };
+  }
+  const check = (url: string) => {
+    const transport = createGrpcHttp2Transport({ baseUrl: url, defaultTimeoutMs: 5_000 });
+    const call = runInRequestContext({ requestId: "retried-request" }, () =>
+      transport.unary(Health.method.check, undefined, undefined, undefined, {}),
+    );
+    return call.finally(() => transport.close());
+  };
+
+  test("refused by a server going away, the call succeeds on a new connection, with its request id", async () => {
+    const server = await scripted(["refuse", "serve"]);
+    const response = await check(server.url);
+    assert.equal(response.message.status, HealthCheckResponse_ServingStatus.SERVING);
+    assert.equal(server.requests.length, 2);
+    for (const request of server.requests) assert.equal(request[REQUEST_ID_HEADER], "retried-request");
+    // The second try carries the time that is left, not the whole deadline again.
+    const [first, second] = server.requests.map((request) =>
+      Number.parseInt(request["grpc-timeout"] as string, 10),
+    );
+    assert.ok((second as number) <= (first as number), `${second} after ${first}`);
+  });
+
+  test("refused twice, it fails as Unavailable: there is one retry, not a loop", async () => {
+    const server = await scripted(["refuse"]);
+    await expectRpcError(check(server.url), Code.Unavailable);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test("a connection lost after the request was sent is not retried: the server may have acted on it", async () => {
+    const server = await scripted(["drop", "serve"]);
+    await expectRpcError(check(server.url), Code.Unavailable);
+    assert.equal(server.requests.length, 1);
   });
 });
