@@ -30,6 +30,13 @@ export type { GrpcRouter } from "./grpc-dispatch.ts";
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Calls one connection may have open at once; a client queues the rest (back-pressure, not failure). */
 const MAX_CONCURRENT_STREAMS = 1000;
+/**
+ * Each client connection is asked to go away after about this long, so that a
+ * caller's single long-lived connection is spread over the replicas behind a
+ * Service (kube-proxy balances connections, not calls). Calls in flight finish,
+ * and the client's calls the server refused meanwhile are sent again.
+ */
+const MAX_CONNECTION_AGE_MS = 5 * 60_000;
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -42,6 +49,8 @@ export interface GrpcServerOptions {
   readonly serviceCredential: string;
   /** The longest deadline a caller may ask for; longer ones are cut to it. */
   readonly maxTimeoutMs?: number;
+  /** See MAX_CONNECTION_AGE_MS (its default). */
+  readonly maxConnectionAgeMs?: number;
 }
 
 export interface GrpcServer {
@@ -73,6 +82,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
 
   const http2 = createHttp2Server({
     maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
+    maxConnectionAgeMs: options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
     onStream: (stream) => dispatch(dispatchOptions, stream),
     onConnectionError: (error) => options.logger.debug({ err: error }, "http/2 connection error"),
     onInternalError: (error) => options.logger.error({ err: error }, "http/2 connection failed on our side"),

@@ -122,6 +122,14 @@ export interface Http2ServerConnectionOptions {
   readonly onInternalError?: (error: unknown) => void;
   /** Time a new connection has to send the preface and its SETTINGS (10 s by default). */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Age (give or take a tenth, so that connections made together do not all go at
+   * once) past which a connection is asked to go away: GOAWAY, its open streams
+   * finish, and the client's next calls open a new connection. Behind a load
+   * balancer that spreads connections, not requests, that is what spreads a
+   * long-lived client over replicas added since it connected. Unset: no limit.
+   */
+  readonly maxConnectionAgeMs?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -154,6 +162,10 @@ export class Http2ServerConnection extends Http2Connection<ServerStream> {
     setTimeout(() => {
       if (!this.settingsSeen && !this.destroyedFlag) this.connectionError(ErrorCode.SETTINGS_TIMEOUT);
     }, handshakeMs).unref();
+    if (options.maxConnectionAgeMs !== undefined) {
+      const age = options.maxConnectionAgeMs * (0.9 + 0.2 * Math.random());
+      setTimeout(() => this.shutdown(), age).unref();
+    }
   }
 
   /** GOAWAY: no new streams; the connection closes once the open ones end. */

@@ -4,8 +4,10 @@
  * handler's signal, streaming health, and a graceful close.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import * as http2 from "node:http2";
 import { createRequire } from "node:module";
+import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +22,7 @@ import { StatusSchema } from "@skyros/contracts/google/rpc/status_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { invalidArgument } from "../src/errors.ts";
+import { createGrpcHttp2Transport } from "../src/grpc-http2-transport.ts";
 import { type GrpcServer, startGrpcServer } from "../src/grpc-server.ts";
 import { ServingStatus } from "../src/health.ts";
 import { testLogger } from "../src/testing.ts";
@@ -251,4 +254,54 @@ test("close() lets an in-flight call finish, then refuses new ones", async () =>
   assert.equal((await call).accessToken, "welcome Ada");
   await closed;
   await assert.rejects(users.register({ name: "late" }));
+});
+
+test("connections past their age are asked to go away; the kit's client moves to new ones without a failed call", async () => {
+  const aging = await startGrpcServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger: testLogger("protocol-test"),
+    serviceCredential: "protocol-test-credential",
+    maxConnectionAgeMs: 100,
+    routes: (router) =>
+      router.service(UserService, {
+        async register({ name }) {
+          await sleep(20);
+          return { accessToken: `welcome ${name}` };
+        },
+      }),
+  });
+  // A pass-through proxy in front of the server counts the client's connections.
+  let connections = 0;
+  const proxy = net.createServer((inbound) => {
+    connections++;
+    const outbound = net.connect(aging.port, "127.0.0.1");
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on("error", () => outbound.destroy());
+    outbound.on("error", () => inbound.destroy());
+  });
+  proxy.listen(0, "127.0.0.1");
+  await once(proxy, "listening");
+  const { port } = proxy.address() as net.AddressInfo;
+  const transport = createGrpcHttp2Transport({ baseUrl: `http://127.0.0.1:${port}` });
+  const users = createClient(UserService, transport);
+  try {
+    // Calls keep going, several at a time, across several of the connection's lifetimes.
+    const started = Date.now();
+    let answered = 0;
+    while (Date.now() - started < 700) {
+      const batch = await Promise.all(["a", "b", "c"].map((name) => users.register({ name })));
+      assert.deepEqual(
+        batch.map((response) => response.accessToken),
+        ["welcome a", "welcome b", "welcome c"],
+      );
+      answered += batch.length;
+    }
+    assert.ok(answered >= 30, `only ${answered} calls`);
+    assert.ok(connections >= 4, `only ${connections} connections in 700 ms`);
+  } finally {
+    transport.close();
+    proxy.close();
+    await aging.close();
+  }
 });
