@@ -41,7 +41,7 @@ export class UnaryCall implements StreamListener {
    * Sends the call again on another stream; false if it cannot (the deadline is near,
    * the transport closed). Set by the transport; used at most once per call.
    */
-  reissue: ((call: UnaryCall) => boolean) | undefined = undefined;
+  reissue: (() => boolean) | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   headers: HeaderFields | undefined = undefined;
@@ -129,7 +129,7 @@ export class UnaryCall implements StreamListener {
     if (lost && errorCode === ErrorCode.REFUSED_STREAM && this.headers === undefined) {
       const reissue = this.reissue;
       this.reissue = undefined;
-      if (reissue?.(this)) return;
+      if (reissue?.()) return;
     }
     const outcome = this.outcome(errorCode, lost);
     this.settle();

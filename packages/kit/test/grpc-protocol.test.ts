@@ -230,20 +230,25 @@ describe("gRPC protocol", () => {
   });
 });
 
-test("close() lets an in-flight call finish, then refuses new ones", async () => {
-  const closing = await startGrpcServer({
+/** A server whose Register welcomes by name after `delayMs`. */
+const startWelcomingServer = (delayMs: number, options: { maxConnectionAgeMs?: number } = {}) =>
+  startGrpcServer({
     host: "127.0.0.1",
     port: 0,
     logger: testLogger("protocol-test"),
     serviceCredential: "protocol-test-credential",
+    ...options,
     routes: (router) =>
       router.service(UserService, {
         async register({ name }) {
-          await sleep(300);
+          await sleep(delayMs);
           return { accessToken: `welcome ${name}` };
         },
       }),
   });
+
+test("close() lets an in-flight call finish, then refuses new ones", async () => {
+  const closing = await startWelcomingServer(300);
   const users = createClient(
     UserService,
     createGrpcTransport({ baseUrl: `http://127.0.0.1:${closing.port}` }),
@@ -257,20 +262,7 @@ test("close() lets an in-flight call finish, then refuses new ones", async () =>
 });
 
 test("connections past their age are asked to go away; the kit's client moves to new ones without a failed call", async () => {
-  const aging = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: testLogger("protocol-test"),
-    serviceCredential: "protocol-test-credential",
-    maxConnectionAgeMs: 100,
-    routes: (router) =>
-      router.service(UserService, {
-        async register({ name }) {
-          await sleep(20);
-          return { accessToken: `welcome ${name}` };
-        },
-      }),
-  });
+  const aging = await startWelcomingServer(20, { maxConnectionAgeMs: 100 });
   // A pass-through proxy in front of the server counts the client's connections.
   let connections = 0;
   const proxy = net.createServer((inbound) => {
