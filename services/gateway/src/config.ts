@@ -2,6 +2,7 @@
  * The gateway's configuration, read once from the environment. Every value has
  * a default that runs on localhost; a bad value names its variable.
  */
+import { isIP } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
@@ -9,7 +10,6 @@ import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import {
   ConfigError,
   type Env,
-  envBool,
   envInt,
   envList,
   envLogLevel,
@@ -61,12 +61,52 @@ export interface GatewayConfig {
   readonly redisUrl: string | undefined;
   /** Prefix of the gateway's keys in that Redis, so that deployments can share one. */
   readonly redisKeyPrefix: string;
-  /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
-  readonly trustProxy: boolean;
+  /** Which proxies' X-Forwarded-For entries name the client (see TrustedProxies). */
+  readonly trustProxy: TrustedProxies;
   readonly logLevel: string;
 }
 
 const httpProtocols = ["http:", "https:"] as const;
+
+/**
+ * Which peers the gateway believes about the client's address, which the
+ * per-address rate limits count by. False: nobody; the address is the
+ * connection's peer. A list of proxies (addresses, CIDR ranges, or proxy-addr's
+ * "loopback", "linklocal", "uniquelocal"): when the peer is on it, the gateway
+ * walks X-Forwarded-For from the right past every listed proxy, and the first
+ * address that is not one names the client. True: the leftmost entry, whoever
+ * sent it. That is only safe behind a proxy that replaces the header; proxies
+ * that append to it (most do) pass on whatever the client wrote there, and a
+ * client that writes a new address each time is never limited. (A count of
+ * hops is not offered: it cannot tell a proxy from a client that connects
+ * directly, so Fastify trusts no hop given one.)
+ */
+export type TrustedProxies = boolean | readonly string[];
+
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isAddressOrRange(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = "", bits, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function envTrustedProxies(env: Env, name: string): TrustedProxies {
+  const value = env[name]?.trim().toLowerCase() ?? "";
+  if (["", "false", "0", "no"].includes(value)) return false;
+  if (["true", "1", "yes"].includes(value)) return true;
+  const entries = envList(env, name).map((entry) => entry.toLowerCase());
+  const wrong = entries.find((entry) => !isAddressOrRange(entry));
+  if (wrong !== undefined) {
+    throw new ConfigError(
+      `${name} must be true, false, or the addresses and CIDR ranges of the proxies in front, got "${wrong}"`,
+    );
+  }
+  return entries;
+}
 
 const UPSTREAMS = [
   { name: "user", variable: "USER_SERVICE_URL", port: 4011, services: [UserService] },
@@ -120,7 +160,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     generalPerAddressLimit: limit(env, "GATEWAY_RATE_LIMIT_GENERAL", 0, 60_000),
     redisUrl: envOptionalUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     redisKeyPrefix: envString(env, "REDIS_KEY_PREFIX", "skyros:"),
-    trustProxy: envBool(env, "GATEWAY_TRUST_PROXY", false),
+    trustProxy: envTrustedProxies(env, "GATEWAY_TRUST_PROXY"),
     logLevel,
   };
 }

@@ -60,6 +60,38 @@ describe("readGatewayConfig", () => {
     assert.equal(config.jwtIssuer, "issuer");
   });
 
+  test("trusted proxies: a yes or no, or the proxies' addresses and ranges", () => {
+    const trust = (value?: string) =>
+      readGatewayConfig(value === undefined ? {} : { GATEWAY_TRUST_PROXY: value }).trustProxy;
+    assert.equal(trust(), false);
+    for (const no of ["false", "0", "no", " "]) assert.equal(trust(no), false);
+    for (const yes of ["true", "1", "YES"]) assert.equal(trust(yes), true);
+    assert.deepEqual(trust("10.0.0.0/8, 192.168.1.20,Loopback, fd00::/8, ::1"), [
+      "10.0.0.0/8",
+      "192.168.1.20",
+      "loopback",
+      "fd00::/8",
+      "::1",
+    ]);
+    for (const wrong of [
+      "2",
+      "proxy.internal",
+      "10.0.0.0/33",
+      "fd00::/129",
+      "10.0.0.0/8/1",
+      "10.0.0/8",
+      "10.0.0.0/",
+    ]) {
+      assert.throws(
+        () => trust(wrong),
+        (error) =>
+          error instanceof ConfigError &&
+          /^GATEWAY_TRUST_PROXY must be true, false, or the addresses/.test(error.message),
+        wrong,
+      );
+    }
+  });
+
   test("a bad value names its variable", () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ GATEWAY_HTTP_PORT: "http" }, /^GATEWAY_HTTP_PORT must be an integer/],

@@ -359,6 +359,73 @@ describe("operations", () => {
   });
 });
 
+describe("the client address the per-address limits count by", () => {
+  const booksFrom = async (gateway: RunningGateway, forwardedFor: readonly string[]) => {
+    const statuses: number[] = [];
+    for (const header of forwardedFor) {
+      statuses.push(
+        (await call(gateway, "GET", "/v1/books/b1", { headers: { "x-forwarded-for": header } })).status,
+      );
+    }
+    return statuses;
+  };
+  const withGateway = async (trust: string, check: (gateway: RunningGateway) => Promise<void>) => {
+    const limited = await startTestGateway(`http://127.0.0.1:${library.port}`, tokens, {
+      GATEWAY_RATE_LIMIT_GENERAL_MAX: "2",
+      GATEWAY_TRUST_PROXY: trust,
+    });
+    try {
+      await check(limited);
+    } finally {
+      await limited.close();
+    }
+  };
+
+  test("by default X-Forwarded-For is ignored: every request counts against the peer", async () => {
+    await withGateway("false", async (limited) => {
+      assert.deepEqual(
+        await booksFrom(limited, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]),
+        [200, 200, 429],
+      );
+    });
+  });
+
+  test("behind listed proxies, entries a client wrote before the proxy's cannot dodge the limit", async () => {
+    // The test's requests come from loopback, standing in for the proxy, which
+    // appended the address it saw (203.0.113.7) to what the client sent.
+    await withGateway("10.0.0.0/8, loopback", async (limited) => {
+      const spoofed = ["198.51.100.1, 203.0.113.7", "198.51.100.2, 203.0.113.7", "198.51.100.3,203.0.113.7"];
+      assert.deepEqual(await booksFrom(limited, spoofed), [200, 200, 429]);
+      // Through a second trusted proxy, the same client is still the same client.
+      assert.deepEqual(await booksFrom(limited, ["198.51.100.4, 203.0.113.7, 10.1.2.3"]), [429]);
+      assert.deepEqual(
+        await booksFrom(limited, ["203.0.113.8", "203.0.113.8"]),
+        [200, 200],
+        "another client",
+      );
+    });
+  });
+
+  test("a peer that is not a listed proxy is the client, whatever it forwards", async () => {
+    await withGateway("10.0.0.0/8", async (limited) => {
+      assert.deepEqual(
+        await booksFrom(limited, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]),
+        [200, 200, 429],
+      );
+    });
+  });
+
+  test("true takes the leftmost entry: only safe behind a proxy that replaces the header", async () => {
+    await withGateway("true", async (limited) => {
+      assert.deepEqual(
+        await booksFrom(limited, ["198.51.100.1, 203.0.113.7", "198.51.100.2, 203.0.113.7"]),
+        [200, 200],
+      );
+      assert.deepEqual(await booksFrom(limited, ["198.51.100.1", "198.51.100.1"]), [200, 429]);
+    });
+  });
+});
+
 test("the general per-address limit answers 429 with Retry-After once over", async () => {
   const limited = await startTestGateway(`http://127.0.0.1:${library.port}`, tokens, {
     GATEWAY_RATE_LIMIT_GENERAL_MAX: "3",
