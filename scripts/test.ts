@@ -17,6 +17,7 @@ const patterns = [
   "services/*/test/**/*.test.ts",
   "scripts/test/**/*.test.ts",
   "bench/test/**/*.test.ts",
+  "test/deploy/**/*.test.ts",
   "test/e2e/**/*.test.ts",
 ];
 
