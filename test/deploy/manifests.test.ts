@@ -12,6 +12,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { Env } from "@skyros/kit/config";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service as K8sService } from "kubernetes-models/v1/Service";
 import { parse, parseAllDocuments } from "yaml";
 import { readGatewayConfig } from "../../services/gateway/src/config.ts";
 import { readOrderConfig } from "../../services/order/src/config.ts";
@@ -221,6 +224,25 @@ describe("deploy/k8s", () => {
       return { deployment, pod, container, own, env, service, ...readAs(service, env) };
     });
   const services = objects.filter((o) => o.kind === "Service");
+
+  test("every object is valid against its Kubernetes schema", () => {
+    // Types, required fields and enumerations, from the API's OpenAPI document
+    // (fields the schema does not know are not reported: the tests below check
+    // the ones that matter by name).
+    const models: Record<string, new (data: never) => { validate(): void }> = {
+      ConfigMap,
+      Deployment,
+      Service: K8sService,
+    };
+    for (const object of objects) {
+      const Model = models[object.kind];
+      assert.ok(Model, `a kind this test does not know: ${object.kind}`);
+      assert.doesNotThrow(
+        () => new Model(object as never).validate(),
+        `${object.kind} ${object.metadata.name}`,
+      );
+    }
+  });
 
   test("kustomization.yaml deploys every manifest of the folder", () => {
     const files = readdirSync(folder).filter(
