@@ -105,7 +105,7 @@ function envTrustedProxies(env: Env, name: string): TrustedProxies {
       `${name} must be true, false, or the addresses and CIDR ranges of the proxies in front, got "${wrong}"`,
     );
   }
-  return entries;
+  return entries.length === 0 ? false : entries;
 }
 
 const UPSTREAMS = [

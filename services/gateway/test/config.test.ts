@@ -64,7 +64,7 @@ describe("readGatewayConfig", () => {
     const trust = (value?: string) =>
       readGatewayConfig(value === undefined ? {} : { GATEWAY_TRUST_PROXY: value }).trustProxy;
     assert.equal(trust(), false);
-    for (const no of ["false", "0", "no", " "]) assert.equal(trust(no), false);
+    for (const no of ["false", "0", "no", " ", ", ,"]) assert.equal(trust(no), false);
     for (const yes of ["true", "1", "YES"]) assert.equal(trust(yes), true);
     assert.deepEqual(trust("10.0.0.0/8, 192.168.1.20,Loopback, fd00::/8, ::1"), [
       "10.0.0.0/8",
