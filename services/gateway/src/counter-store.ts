@@ -8,6 +8,7 @@
  * outage weakens the protection against password guessing but never removes
  * it, and never fails a request.
  */
+import { createHash } from "node:crypto";
 
 /** A subject's count in its current window. */
 export interface WindowCount {
@@ -23,6 +24,15 @@ export interface CounterStore {
   decrement(limit: string, subject: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The fixed-size name a store keeps for a subject. Subjects come from clients
+ * (an email in a login body may be a megabyte long) and are kept for a whole
+ * window, so no store keeps them as sent; nor do email addresses sit in Redis
+ * in the clear.
+ */
+export const subjectDigest = (subject: string): string =>
+  createHash("sha256").update(subject).digest("base64url");
 
 interface Window {
   count: number;
@@ -42,7 +52,7 @@ export function createMemoryCounterStore(
   }, options.sweepMs ?? 30_000);
   sweep.unref();
 
-  const keyOf = (limit: string, subject: string) => `${limit}\u0000${subject}`;
+  const keyOf = (limit: string, subject: string) => `${limit}\u0000${subjectDigest(subject)}`;
   const live = (key: string): Window | undefined => {
     const window = windows.get(key);
     if (window === undefined || window.resetAt > now()) return window;

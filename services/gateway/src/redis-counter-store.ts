@@ -7,9 +7,8 @@
  * digests, so the store's key list shows no address (someone who can read
  * Redis could still confirm a guessed one: the digests are not keyed).
  */
-import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
-import type { CounterStore, WindowCount } from "./counter-store.ts";
+import { type CounterStore, subjectDigest, type WindowCount } from "./counter-store.ts";
 
 // KEYS[1]: the counter; ARGV[1]: the window in ms. The expiry is set when the
 // window opens, and repaired if a key somehow lost it.
@@ -57,14 +56,12 @@ export function connectRateLimitRedis(url: string, onError: (error: Error) => vo
   return client;
 }
 
-const digest = (subject: string) => createHash("sha256").update(subject).digest("base64url");
-
 /** Counters under `${prefix}ratelimit:`; closing the store does not close the client. */
 export function createRedisCounterStore(client: Redis, prefix: string): CounterStore {
   client.defineCommand("skyrosRateIncrement", { numberOfKeys: 1, lua: INCREMENT });
   client.defineCommand("skyrosRateDecrement", { numberOfKeys: 1, lua: DECREMENT });
   const commands = client as unknown as CountingCommands;
-  const keyOf = (limit: string, subject: string) => `${prefix}ratelimit:${limit}:${digest(subject)}`;
+  const keyOf = (limit: string, subject: string) => `${prefix}ratelimit:${limit}:${subjectDigest(subject)}`;
   const windowCount = ([count, ttl]: [number, number]): WindowCount => ({ count, resetInMs: ttl });
   return {
     async increment(limit, subject, windowMs) {

@@ -75,3 +75,21 @@ test("the fallback answers while the primary fails, and each change is told once
   assert.equal(events.length, 2);
   await store.close();
 });
+
+test("memory windows keep a fixed-size name for a subject, however long the subject", async () => {
+  const { setFlagsFromString } = await import("node:v8");
+  const { runInNewContext } = await import("node:vm");
+  setFlagsFromString("--expose-gc");
+  const collect = runInNewContext("gc") as () => void;
+  const store = createMemoryCounterStore();
+  collect();
+  const before = process.memoryUsage().heapUsed;
+  // 400 subjects of 100 KB, as a login body may name an email: 40 MB if kept as sent.
+  for (let i = 0; i < 400; i++)
+    await store.increment("failed-login", `${i}-${"a".repeat(100_000)}@x.io`, 60_000);
+  collect();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(grown < 4_000_000, `the store grew by ${grown} bytes`);
+  assert.equal((await store.increment("failed-login", `7-${"a".repeat(100_000)}@x.io`, 60_000)).count, 2);
+  await store.close();
+});
