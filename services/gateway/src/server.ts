@@ -16,6 +16,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { registerBodyParsers } from "./body-parsers.ts";
 import { answerClientError } from "./client-errors.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { CounterStore } from "./counter-store.ts";
@@ -28,8 +29,6 @@ import {
   renderGatewayError,
 } from "./error-body.ts";
 import { httpStatusFromCode } from "./http-status.ts";
-import { describeJsonError, parseJsonBody } from "./json-body.ts";
-import { findDuplicateKey } from "./json-duplicate-keys.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import { fastifyLimitStore } from "./rate-limit-store.ts";
 import type { Readiness } from "./readiness.ts";
@@ -57,9 +56,6 @@ function sendError(reply: FastifyReply, status: number, body: object, headers: R
   if (status === 401) reply.header("www-authenticate", "Bearer");
   reply.code(status).headers(headers).type("application/json; charset=utf-8").send(JSON.stringify(body));
 }
-
-/** application/json, and its structured-syntax kin such as application/merge-patch+json. */
-const JSON_SUFFIX_TYPE = /^application\/[\w.+-]+\+json\s*(?:;|$)/i;
 
 /** Builds the Fastify instance (not yet listening). */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -155,48 +151,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   }
 
-  // Bodies are JSON: sent as such, or without a content type (as grpc-gateway
-  // reads them); any other type is a 415.
-  app.removeAllContentTypeParsers();
-  const readJson = (body: string, done: (error: Error | null, body?: unknown) => void) => {
-    if (body === "") {
-      done(null, undefined);
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseJsonBody(body);
-    } catch (error) {
-      done(new GatewayError(Code.InvalidArgument, `malformed JSON body: ${describeJsonError(error)}`));
-      return;
-    }
-    const repeated = findDuplicateKey(body);
-    if (repeated !== undefined) {
-      const name = describeJsonError(JSON.stringify(repeated));
-      done(new GatewayError(Code.InvalidArgument, `malformed JSON body: duplicate field ${name}`));
-      return;
-    }
-    done(null, parsed);
-  };
-  for (const type of ["application/json", JSON_SUFFIX_TYPE]) {
-    app.addContentTypeParser(type, { parseAs: "string" }, (_request, body, done) =>
-      readJson(body as string, done),
-    );
-  }
-  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
-    const type = request.headers["content-type"];
-    if (type === undefined) {
-      readJson(body as string, done);
-      return;
-    }
-    done(
-      new GatewayError(
-        Code.InvalidArgument,
-        `content-type ${type.slice(0, 100)} is not supported; send application/json`,
-        { httpStatus: 415 },
-      ),
-    );
-  });
+  registerBodyParsers(app);
 
   app.setErrorHandler((error: FastifyError | GatewayError | ConnectError, request, reply) => {
     if (error instanceof GatewayError) {

@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import type { GrpcServer } from "@skyros/kit/grpc-server";
 import type { RunningGateway } from "../src/gateway.ts";
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from "../src/json-nesting.ts";
 import { startLibraryServer } from "./library-server.ts";
 import { call, createTestTokens, startTestGateway } from "./test-gateway.ts";
 
@@ -203,6 +204,56 @@ test("a compressed body is a 415, and a malformed one is described in plain char
   });
   assert.equal(binary.status, 400);
   assert.match(binary.body.message, /^malformed JSON body: [\x20-\x7e]+$/);
+});
+
+test("a body that is not UTF-8, or says it is in another charset, is refused, not stored garbled", async () => {
+  const bytes = Buffer.concat([Buffer.from('{"title":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]);
+  const garbled = await fetch(`${gateway.url}/v1/shelves/s1/books`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: bytes,
+  });
+  assert.equal(garbled.status, 400);
+  const garbledBody = (await garbled.json()) as { code: number; message: string };
+  assertStatusShape(garbledBody, 3);
+  assert.equal(garbledBody.message, "malformed JSON body: not valid UTF-8");
+
+  for (const type of ["application/json; charset=latin1", 'application/json; charset="utf-16"']) {
+    const response = await call(gateway, "POST", "/v1/shelves/s1/books", {
+      rawBody: '{"title":"Dune"}',
+      headers: { "content-type": type },
+    });
+    assert.equal(response.status, 415, type);
+    assertStatusShape(response.body, 3);
+    assert.match(response.body.message, /^charset [\w-]+ is not supported; send UTF-8$/);
+  }
+  const utf8 = await call(gateway, "POST", "/v1/shelves/s1/books", {
+    rawBody: '{"title":"Düné"}',
+    headers: { "content-type": "application/json; Charset=UTF8" },
+  });
+  assert.equal(utf8.status, 200);
+  assert.equal(utf8.body.title, "Düné");
+});
+
+test("a body nested too deep or holding too many values is a 400 before it is parsed", async () => {
+  const deep = `{"title":"Dune","extra":${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}}`;
+  assert.equal((await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: deep })).status, 400);
+  const deepest = `{"title":"Dune","extra":${"[".repeat(MAX_JSON_DEPTH - 1)}${"]".repeat(MAX_JSON_DEPTH - 1)}}`;
+  assert.equal((await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: deepest })).status, 200);
+
+  // A megabyte of brackets took JSON.parse over a second of the event loop's time.
+  const bomb = await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: "[".repeat(1_000_000) });
+  assert.equal(bomb.status, 400);
+  assertStatusShape(bomb.body, 3);
+  assert.equal(
+    bomb.body.message,
+    `malformed JSON body: objects and arrays nested more than ${MAX_JSON_DEPTH} deep`,
+  );
+
+  const wide = JSON.stringify({ title: "Dune", extra: Array.from({ length: MAX_JSON_VALUES }, () => 0) });
+  const tooWide = await call(gateway, "POST", "/v1/shelves/s1/books", { rawBody: wide });
+  assert.equal(tooWide.status, 400);
+  assert.equal(tooWide.body.message, `malformed JSON body: more than ${MAX_JSON_VALUES} values`);
 });
 
 test("a body naming a field twice is a 400, not the last value silently", async () => {
