@@ -252,6 +252,24 @@ describe("PATCH /v1/products/{id}", () => {
     assert.equal(unknownPath.status, 400, unknownPath.text);
   });
 
+  test("an update mask in the query string is refused, and nothing is written", async () => {
+    const product = await created({ price: 1000, stock: 4 });
+    for (const mask of ["updateMask=stock", "update_mask=stock"]) {
+      const response = await system.api("PATCH", `/v1/products/${product.id}?${mask}`, {
+        token: seller.token,
+        body: { name: "Not this", stock: 3 },
+      });
+      assert.equal(response.status, 400, response.text);
+      assert.equal(
+        response.body.message,
+        'field "updateMask" goes in the request body on this route, not in the query string',
+      );
+    }
+    const unchanged = await system.api("GET", `/v1/products/${product.id}`);
+    assert.equal(unchanged.body.name, product.name);
+    assert.equal(unchanged.body.stock, 4);
+  });
+
   test("bad values 400; another seller 404; a buyer 403; no token 401", async () => {
     const product = await created();
     const patch = (body: unknown, token?: string) =>

@@ -3,10 +3,14 @@
  * bind may come from the query string, named by its dotted path in either
  * spelling (`filter.minPages=3`, `filter.min_pages=3`); a repeated field takes
  * the parameter once per value (`ids=a&ids=b`), any other field once; enums by
- * name or number.
+ * name or number. A route whose body is `*` takes every field from the body;
+ * a query parameter naming one of its fields there is refused, since ignoring
+ * it (as grpc-gateway does) would let `PATCH ...?updateMask=stock` write every
+ * field the body holds.
  */
 import { type DescField, ScalarType } from "@bufbuild/protobuf";
-import { badField } from "./error-body.ts";
+import { Code } from "@connectrpc/connect";
+import { badField, GatewayError } from "./error-body.ts";
 import { jsonPathOf, resolveFieldPath, setJsonPath } from "./field-paths.ts";
 import { isBound, type Route } from "./route-table.ts";
 
@@ -58,5 +62,20 @@ export function applyQuery(route: Route, query: QueryValues, target: Record<stri
       if (texts.length > 1) throw badField(field.jsonName, `takes one value, got ${texts.length}`);
       setJsonPath(target, chain, textToJson(field, texts[0] as string));
     }
+  }
+}
+
+/** Refuses query parameters that name fields of a route whose body binds them all. */
+export function refuseQueryFields(route: Route, query: QueryValues): void {
+  for (const key in query) {
+    if (query[key] === undefined) continue;
+    const chain = resolveFieldPath(route.method.input, key);
+    if (chain === undefined || isBound(route, jsonPathOf(chain))) continue;
+    const path = jsonPathOf(chain);
+    throw new GatewayError(
+      Code.InvalidArgument,
+      `field "${path}" goes in the request body on this route, not in the query string`,
+      { field: path },
+    );
   }
 }

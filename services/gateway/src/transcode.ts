@@ -19,7 +19,7 @@ import { holdsLargeNumbers } from "./json-body.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
 import { expectedButGot, fieldExpected, messageExpected } from "./json-field-errors.ts";
 import { settleIntegers } from "./json-integers.ts";
-import { applyQuery, type QueryValues, textToJson } from "./query-params.ts";
+import { applyQuery, type QueryValues, refuseQueryFields, textToJson } from "./query-params.ts";
 import type { Route } from "./route-table.ts";
 
 /** Builds the request message of `route` from the parts of an HTTP request. */
@@ -31,6 +31,7 @@ export function decodeRequest(
 ): Message {
   let json: Record<string, unknown>;
   if (route.body === "*") {
+    refuseQueryFields(route, query);
     if (body === undefined || body === null) json = {};
     else if (typeof body !== "object" || Array.isArray(body)) {
       throw new GatewayError(Code.InvalidArgument, "the request body must be a JSON object");

@@ -70,15 +70,18 @@ describe("query parameters", () => {
     assert.deepEqual(decode("GET", "/v1/shelves/s1/books?shelf=s2").json, { shelf: "s1" });
   });
 
-  test("body * takes no query parameters", () => {
-    assert.deepEqual(
-      decode("POST", "/v1/shelves/s/books/b:return?condition=query", { condition: "body" }).json,
+  test("body * takes no query parameters: one naming a field is refused, others are ignored", () => {
+    assert.throws(
+      () => decode("POST", "/v1/shelves/s/books/b:return?condition=query", { condition: "body" }),
       {
-        shelf: "s",
-        id: "b",
-        condition: "body",
+        message: 'field "condition" goes in the request body on this route, not in the query string',
       },
     );
+    assert.deepEqual(decode("POST", "/v1/shelves/s/books/b:return?utm=x", { condition: "body" }).json, {
+      shelf: "s",
+      id: "b",
+      condition: "body",
+    });
   });
 
   test("a field of one value given twice is refused, naming it", () => {

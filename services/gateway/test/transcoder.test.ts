@@ -95,6 +95,33 @@ describe("routes from google.api.http", () => {
     });
   });
 
+  test("body *: a query parameter naming a field is refused, not dropped; others are ignored", async () => {
+    for (const query of ["title=y", "loan_period=60s", "book.title=y"]) {
+      const response = await call(gateway, "PUT", `/v1/shelves/s3/books/b3?${query}`, {
+        body: { title: "x" },
+      });
+      if (query.startsWith("book.")) {
+        assert.equal(response.status, 200, `${query} names no field of this request`);
+        continue;
+      }
+      const field = query.startsWith("title") ? "title" : "loanPeriod";
+      assert.equal(response.status, 400, query);
+      assert.equal(
+        response.body.message,
+        `field "${field}" goes in the request body on this route, not in the query string`,
+      );
+      assert.equal(response.body.details[0].fieldViolations[0].field, field);
+    }
+    const redundant = await call(gateway, "PUT", "/v1/shelves/s3/books/b3?id=b3&cache=1", {
+      body: { title: "x" },
+    });
+    assert.equal(
+      redundant.status,
+      200,
+      "a path variable or an unknown parameter in the query is no field of the body",
+    );
+  });
+
   test("DELETE without a body", async () => {
     const response = await call(gateway, "DELETE", "/v1/shelves/s3/books/b3");
     assert.equal(response.status, 200);
