@@ -127,6 +127,13 @@ function decodeError(input: DescMessage, error: unknown): GatewayError {
     const field = cause.field() as DescField;
     const parentPath = typeSites(input).get(field.parent.typeName)?.path;
     const name = parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName;
+    // Both spellings of one field in an object ("destinationAddress" and
+    // "destination_address"): the same mistake as a name given twice.
+    if (cause.message === "set multiple times") {
+      return new GatewayError(Code.InvalidArgument, `malformed JSON body: duplicate field "${name}"`, {
+        field: name,
+      });
+    }
     return badField(name, expectedButGot(fieldExpected(field), cause.message));
   }
   const typeName = /^cannot decode (?:message|enum) ([\w.]+)/.exec(message)?.[1];

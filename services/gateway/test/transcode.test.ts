@@ -113,6 +113,17 @@ describe("body binding", () => {
     });
   });
 
+  test("a field given in both spellings is a duplicate field, named by its JSON name and path", () => {
+    assert.throws(
+      () =>
+        decode("POST", "/v1/shelves/s1/books", {
+          publishTime: "2020-01-01T00:00:00Z",
+          publish_time: "2020-01-01T00:00:00Z",
+        }),
+      { message: 'malformed JSON body: duplicate field "book.publishTime"' },
+    );
+  });
+
   test("nested path variables are set inside the body's message, over the body's values", () => {
     const { json } = decode("PATCH", "/v1/shelves/s2/books/b2", { title: "New", id: "other" });
     assert.deepEqual(json, { book: { shelf: "s2", id: "b2", title: "New" } });
