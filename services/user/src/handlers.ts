@@ -118,6 +118,8 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
       const email = requireEmail(request.email);
       const password = requirePassword(request.password, true);
       const address = requireText(request.address, "address", { min: 0, maxBytes: 500, multiline: true });
+      // A seller's address is where their orders ship from (the orders' sourceAddress).
+      if (type === "seller" && address === "") throw invalidArgument("address", "is required for sellers");
       const user: UserRecord = { id: randomUUID(), email, name, address, type };
       const outcome = await store.insertUser({ ...user, passwordHash: await hashPassword(password) });
       if (outcome === "duplicate-email") throw alreadyExists("an account with this email already exists");

@@ -95,6 +95,14 @@ describe("Register", () => {
     await expectRpcError(register("buyer", "a\u0000b@example.com"), Code.InvalidArgument, "email");
   });
 
+  test("a seller needs an address, which their orders ship from; a buyer does not", async () => {
+    const withAddress = (userType: string, address: string) =>
+      users.register({ userType, name: "Ada", email: uniqueEmail(), password: "long enough", address });
+    await expectRpcError(withAddress("seller", " \n "), Code.InvalidArgument, "address");
+    assert.equal((await withAddress("buyer", "")).tokenType, "Bearer");
+    assert.equal((await withAddress("seller", "1 Main St")).tokenType, "Bearer");
+  });
+
   test("a 1 MB password is refused before any hashing", async () => {
     const started = performance.now();
     await expectRpcError(

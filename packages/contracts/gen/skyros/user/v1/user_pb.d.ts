@@ -79,6 +79,8 @@ export declare type RegisterRequest = Message<"skyros.user.v1.RegisterRequest"> 
   password: string;
 
   /**
+   * Required for a seller: their orders ship from it (the orders' source_address).
+   *
    * @generated from field: string address = 5;
    */
   address: string;
