@@ -6,6 +6,7 @@
  */
 import { importJWK, type JWK, jwtVerify } from "jose";
 import { DomainError, permissionDenied, unauthenticated } from "./errors.ts";
+import { isUuid } from "./validation.ts";
 
 export type Role = "buyer" | "seller";
 export const ROLES: readonly Role[] = ["buyer", "seller"];
@@ -30,6 +31,26 @@ export interface AccessTokenVerifierOptions {
 }
 
 type Key = Awaited<ReturnType<typeof importJWK>>;
+
+/** The longest lifetime an access token may be issued with; verifiers refuse longer ones. */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 86_400;
+/** How far ahead of a verifier's clock an issuer's clock may run. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * What a signature alone does not rule out: a token issued in the future or
+ * living longer than any issuer grants (a sign of a leaked signing key or a
+ * broken clock), or naming a subject that is no user id.
+ */
+function claimsProblem(payload: { sub?: unknown; iat?: unknown; exp?: unknown; role?: unknown }) {
+  const now = Math.floor(Date.now() / 1000);
+  const { iat, exp } = payload as { iat: number; exp: number };
+  if (iat > now + CLOCK_SKEW_SECONDS) return "access token issued in the future";
+  if (exp - iat > MAX_ACCESS_TOKEN_TTL_SECONDS) return "access token lives too long";
+  if (typeof payload.sub !== "string" || !isUuid(payload.sub) || !ROLES.includes(payload.role as Role))
+    return "access token lacks a subject or role";
+  return undefined;
+}
 
 /** A verifier of EdDSA access tokens. */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
@@ -77,11 +98,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         if (error instanceof DomainError) throw error;
         throw unauthenticated("invalid or expired access token");
       }
-      const role = payload.role;
-      if (typeof payload.sub !== "string" || !ROLES.includes(role as Role)) {
-        throw unauthenticated("access token lacks a subject or role");
-      }
-      return { userId: payload.sub, role: role as Role };
+      const problem = claimsProblem(payload);
+      if (problem !== undefined) throw unauthenticated(problem);
+      return { userId: payload.sub as string, role: payload.role as Role };
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { bearerToken, createAccessTokenVerifier } from "../src/auth.ts";
+import { bearerToken, createAccessTokenVerifier, MAX_ACCESS_TOKEN_TTL_SECONDS } from "../src/auth.ts";
 import { expectDomainRejection } from "../src/testing.ts";
 
 async function newKey() {
@@ -13,17 +13,19 @@ async function newKey() {
 
 type Key = Awaited<ReturnType<typeof newKey>>;
 
+const USER_ID = "0b6f4a0e-2f55-4c1e-9d8a-3c2b1a0f9e8d";
+
 function sign(
   key: Key,
   claims: Record<string, unknown> = { role: "buyer" },
-  options: { exp?: string; aud?: string } = {},
+  options: { exp?: string | number; aud?: string; iat?: number; sub?: string } = {},
 ) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "EdDSA", kid: key.kid })
-    .setSubject("user-1")
+    .setSubject(options.sub ?? USER_ID)
     .setIssuer("skyros")
     .setAudience(options.aud ?? "skyros")
-    .setIssuedAt()
+    .setIssuedAt(options.iat)
     .setExpirationTime(options.exp ?? "15m")
     .sign(key.privateKey);
 }
@@ -39,7 +41,7 @@ describe("access token verifier", () => {
       audience: "skyros",
       loadKeys: async () => [key.publicJwk],
     });
-    assert.deepEqual(await verifier.verify(await sign(key)), { userId: "user-1", role: "buyer" });
+    assert.deepEqual(await verifier.verify(await sign(key)), { userId: USER_ID, role: "buyer" });
   });
 
   test("refuses expired tokens, other audiences, unknown roles and forged signatures", async () => {
@@ -55,7 +57,7 @@ describe("access token verifier", () => {
     await rejection(verifier.verify(await sign(key, { role: "admin" })));
     const forged = await new SignJWT({ role: "seller" })
       .setProtectedHeader({ alg: "EdDSA", kid: key.kid })
-      .setSubject("user-1")
+      .setSubject(USER_ID)
       .setIssuer("skyros")
       .setAudience("skyros")
       .setIssuedAt()
@@ -63,6 +65,51 @@ describe("access token verifier", () => {
       .sign(other.privateKey);
     await rejection(verifier.verify(forged));
     await rejection(verifier.verify("not-a-token"));
+  });
+
+  test("refuses validly signed tokens from the future, living past the longest lifetime, or naming no user id", async () => {
+    const key = await newKey();
+    const verifier = createAccessTokenVerifier({
+      issuer: "skyros",
+      audience: "skyros",
+      loadKeys: async () => [key.publicJwk],
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const inAnHour = now + 3_600;
+    assert.equal(
+      await rejection(
+        verifier.verify(await sign(key, { role: "buyer" }, { iat: inAnHour, exp: inAnHour + 900 })),
+      ),
+      "access token issued in the future",
+    );
+    assert.equal(
+      await rejection(
+        verifier.verify(
+          await sign(key, { role: "buyer" }, { iat: now, exp: now + MAX_ACCESS_TOKEN_TTL_SECONDS + 1 }),
+        ),
+      ),
+      "access token lives too long",
+    );
+    for (const sub of ["user-1", "x' or 1=1--", ""]) {
+      assert.equal(
+        await rejection(verifier.verify(await sign(key, { role: "buyer" }, { sub }))),
+        "access token lacks a subject or role",
+        sub,
+      );
+    }
+    // A clock a little ahead at the issuer, and the longest lifetime, are fine.
+    assert.equal(
+      (await verifier.verify(await sign(key, { role: "buyer" }, { iat: now + 30, exp: now + 930 }))).userId,
+      USER_ID,
+    );
+    assert.equal(
+      (
+        await verifier.verify(
+          await sign(key, { role: "buyer" }, { iat: now, exp: now + MAX_ACCESS_TOKEN_TTL_SECONDS }),
+        )
+      ).userId,
+      USER_ID,
+    );
   });
 
   test("an unknown kid makes it fetch the keys again (key rotation), at most once per interval", async () => {
@@ -100,7 +147,7 @@ describe("access token verifier", () => {
     published = [first.publicJwk, second.publicJwk];
     // ...after it, the new key is fetched and the token verifies.
     assert.deepEqual(await eager.verify(await sign(second, { role: "seller" })), {
-      userId: "user-1",
+      userId: USER_ID,
       role: "seller",
     });
   });

@@ -30,7 +30,7 @@ export async function createTestTokens(): Promise<TestTokens> {
       audience: "skyros",
       loadKeys: async () => [jwk],
     }),
-    sign: (role, subject = "user-1") =>
+    sign: (role, subject = "9d3c2b1a-0f9e-4d8c-8b7a-6f5e4d3c2b1a") =>
       new SignJWT({ role })
         .setProtectedHeader({ alg: "EdDSA", kid: "test-key" })
         .setSubject(subject)

@@ -1,4 +1,5 @@
 /** The user service's configuration. */
+import { MAX_ACCESS_TOKEN_TTL_SECONDS } from "@skyros/kit/auth";
 import { ConfigError, type Env, envInt, envOptional } from "@skyros/kit/config";
 import { readServiceBaseConfig, type ServiceBaseConfig } from "@skyros/kit/service-config";
 
@@ -15,7 +16,13 @@ export const USER_DEFAULT_PORT = 4011;
 export function readUserConfig(env: Env): UserConfig {
   return {
     ...readServiceBaseConfig(env, "USER", USER_DEFAULT_PORT),
-    accessTokenTtlSeconds: envInt(env, "USER_ACCESS_TOKEN_TTL_SECONDS", 900, 10, 86_400),
+    accessTokenTtlSeconds: envInt(
+      env,
+      "USER_ACCESS_TOKEN_TTL_SECONDS",
+      900,
+      10,
+      MAX_ACCESS_TOKEN_TTL_SECONDS,
+    ),
     refreshTokenTtlSeconds: envInt(env, "USER_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
     signingKeyJwk: checkSigningKey(envOptional(env, "USER_SIGNING_KEY_JWK")),
   };
