@@ -11,6 +11,9 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { OrderService } from "@skyros/contracts/skyros/order/v1/order_pb.js";
+import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import type { Env } from "@skyros/kit/config";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -74,6 +77,12 @@ function assertPeerUrl(
 }
 
 const SERVICE_URLS = ["USER_SERVICE_URL", "PRODUCT_SERVICE_URL", "ORDER_SERVICE_URL"];
+/** The gRPC service each database service serves, as its health reports it. */
+const grpcServiceOf: Record<Exclude<Service, "gateway">, string> = {
+  user: UserService.typeName,
+  product: ProductService.typeName,
+  order: OrderService.typeName,
+};
 
 describe("deploy/compose.yaml", () => {
   const text = readFileSync(join(DEPLOY, "compose.yaml"), "utf8");
@@ -120,6 +129,14 @@ describe("deploy/compose.yaml", () => {
       assert.equal(s.config.host, "0.0.0.0", `${s.name} must listen beyond the container's loopback`);
       const check = s.container.healthcheck?.test.join(" ") ?? "";
       assert.match(check, new RegExp(`127\\.0\\.0\\.1:${s.config.port}\\b`), `${s.name}'s health check`);
+      // A database service is healthy once its database answers too, so that the
+      // gateway starts after them; the gateway is healthy while it runs.
+      if (s.service === "gateway") assert.match(check, /\/healthz/);
+      else
+        assert.ok(
+          s.container.healthcheck?.test.includes(grpcServiceOf[s.service]),
+          `${s.name} asks about its service`,
+        );
       for (const name of SERVICE_URLS) {
         if (s.read.has(name) && s.env[name] !== undefined) assertPeerUrl(s.env[name], peers, name);
       }
@@ -173,7 +190,7 @@ interface K8sPodSpec {
 }
 
 interface K8sProbe {
-  grpc?: { port: number };
+  grpc?: { port: number; service?: string };
   httpGet?: { path: string; port: string | number };
 }
 
@@ -288,8 +305,12 @@ describe("deploy/k8s", () => {
       if (d.service === "gateway") {
         assert.deepEqual(
           [d.container.readinessProbe?.httpGet?.path, d.container.livenessProbe?.httpGet?.path],
-          ["/readyz", "/healthz"],
+          ["/healthz", "/healthz"],
         );
+      } else {
+        // Readiness asks about the service (which needs its database); liveness only the server.
+        assert.equal(d.container.readinessProbe?.grpc?.service, grpcServiceOf[d.service]);
+        assert.equal(d.container.livenessProbe?.grpc?.service ?? "", "");
       }
     }
   });

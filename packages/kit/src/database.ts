@@ -36,3 +36,33 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
     (constraint === undefined || error.constraint_name === constraint)
   );
 }
+
+// How the driver and the network say a server cannot be reached or went away.
+const unreachableCodes = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+// PostgreSQL's own: connection exceptions (class 08), shutting down or starting
+// up (57P01-57P03), and no connection slots left (53300).
+const unavailableStates = /^(?:08...|57P0[123]|53300)$/;
+
+/**
+ * Whether an error means the database cannot serve at all right now (down,
+ * restarting, unreachable, out of connections), as opposed to refusing one
+ * statement: worth an Unavailable that the client may retry, not an Internal.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof postgres.PostgresError) return unavailableStates.test(error.code);
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === "string" && unreachableCodes.has(code);
+}

@@ -6,6 +6,7 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, RetryInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
+import { isDatabaseUnavailable } from "./database.ts";
 
 export type ErrorKind =
   | "invalid_argument"
@@ -90,11 +91,15 @@ export function domainErrorToConnect(error: DomainError): ConnectError {
 /**
  * Turns whatever a handler threw into what the client may see: ConnectErrors
  * pass unchanged, DomainErrors get their code, anything else is reported as
- * `unexpected` and becomes a bare Internal error.
+ * `unexpected` and becomes a bare Internal error, except the database being
+ * out of reach, which is a plain Unavailable worth retrying in a second.
  */
 export function toPublicError(error: unknown, unexpected: (error: unknown) => void): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof DomainError) return domainErrorToConnect(error);
   unexpected(error);
+  if (isDatabaseUnavailable(error)) {
+    return domainErrorToConnect(unavailable("service unavailable; try again shortly", 1));
+  }
   return new ConnectError("internal error", Code.Internal);
 }

@@ -20,6 +20,8 @@ export interface ServiceBaseConfig {
   /** Unset: the service starts an embedded PostgreSQL of its own (development). */
   readonly databaseUrl: string | undefined;
   readonly databasePoolMax: number;
+  /** How often the service checks that its database answers (its health follows). */
+  readonly databaseCheckIntervalMs: number;
   /** Folder and port of that embedded PostgreSQL. */
   readonly embeddedDataDir: string;
   readonly embeddedPort: number;
@@ -61,6 +63,7 @@ export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: num
     port: envPort(env, `${prefix}_GRPC_PORT`, defaultPort),
     databaseUrl: envOptionalUrl(env, `${prefix}_DATABASE_URL`, postgresProtocols),
     databasePoolMax: envInt(env, `${prefix}_DATABASE_POOL_MAX`, defaultDatabasePoolMax(), 1, 500),
+    databaseCheckIntervalMs: envInt(env, `${prefix}_DATABASE_CHECK_INTERVAL_MS`, 2_000, 50, 600_000),
     embeddedDataDir: envString(env, "SKYROS_DATA_DIR", ".skyros"),
     embeddedPort: envPort(env, `${prefix}_EMBEDDED_PG_PORT`, defaultPort + 50_000 - 4_000),
     logLevel,

@@ -1,11 +1,12 @@
 /**
  * The common ends of a service's start: its migrated database, opened as its
  * configuration says, and its handlers served on its gRPC port, reported
- * SERVING once they are.
+ * SERVING once they are and while the database answers.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Sql } from "./database.ts";
+import { createDatabase, type Sql } from "./database.ts";
+import { watchDatabase } from "./database-health.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc-server.ts";
 import { ServingStatus } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -27,12 +28,17 @@ export function openServiceDatabase(
   });
 }
 
-/** Serves `handlers` on the configured host and port, and reports the server SERVING. */
+/**
+ * Serves `handlers` on the configured host and port. The server as a whole
+ * ("") is SERVING while the process runs (liveness); the service itself is
+ * SERVING while its database answers too (readiness), see database-health.ts.
+ */
 export async function serveService<T extends DescService>(
   config: ServiceBaseConfig,
   logger: Logger,
   service: T,
   handlers: ServiceImpl<T>,
+  database: { readonly url: string; readonly name: string },
 ): Promise<GrpcServer> {
   const server = await startGrpcServer({
     host: config.host,
@@ -42,7 +48,28 @@ export async function serveService<T extends DescService>(
     routes: (router) => router.service(service, handlers),
   });
   server.health.setAll(ServingStatus.SERVING);
+  const watch = watchDatabase(
+    () =>
+      createDatabase(database.url, { maxConnections: 1, applicationName: `skyros-${database.name}-health` }),
+    {
+      intervalMs: config.databaseCheckIntervalMs,
+      timeoutMs: Math.max(1_000, config.databaseCheckIntervalMs),
+      failuresBeforeDown: 2,
+      onChange(reachable, error) {
+        server.health.set(service.typeName, reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+        if (reachable) logger.info("database answers again; serving");
+        else logger.error({ err: error }, "database does not answer; reporting NOT_SERVING");
+      },
+    },
+  );
   // Not "service": every line already names the process in that field.
   logger.info({ port: server.port, grpcService: service.typeName }, "serving");
-  return server;
+  return {
+    port: server.port,
+    health: server.health,
+    async close(graceMs) {
+      await server.close(graceMs);
+      await watch.stop();
+    },
+  };
 }

@@ -14,6 +14,7 @@ import {
   unauthenticated,
   unavailable,
 } from "../src/errors.ts";
+import { postgres } from "../src/postgres-driver.ts";
 
 describe("toPublicError", () => {
   test("each domain error kind gets its gRPC code", () => {
@@ -56,6 +57,28 @@ describe("toPublicError", () => {
     assert.equal(publicError.code, Code.Internal);
     assert.equal(publicError.rawMessage, "internal error");
     assert.deepEqual(reported, [cause]);
+  });
+
+  test("a database out of reach is a bare Unavailable worth repeating; a refused statement stays Internal", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.5:5432"), { code: "ECONNREFUSED" });
+    const closed = Object.assign(new Error("write CONNECTION_CLOSED db.internal:5432"), {
+      code: "CONNECTION_CLOSED",
+    });
+    const shutdown = new postgres.PostgresError({
+      code: "57P01",
+      message: "terminating connection",
+    } as never);
+    const full = new postgres.PostgresError({ code: "53300", message: "too many clients" } as never);
+    for (const cause of [refused, closed, shutdown, full]) {
+      const reported: unknown[] = [];
+      const publicError = toPublicError(cause, (error) => reported.push(error));
+      assert.equal(publicError.code, Code.Unavailable, cause.message);
+      assert.equal(publicError.rawMessage, "service unavailable; try again shortly");
+      assert.equal(publicError.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds, 1n);
+      assert.deepEqual(reported, [cause], "still logged with its cause");
+    }
+    const badInput = new postgres.PostgresError({ code: "22P02", message: "invalid input syntax" } as never);
+    assert.equal(toPublicError(badInput, () => {}).code, Code.Internal);
   });
 
   test("ConnectErrors (e.g. from a downstream call) pass unchanged", () => {

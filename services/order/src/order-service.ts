@@ -52,7 +52,10 @@ export async function startOrderService(
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
   };
-  const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx));
+  const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx), {
+    url: databaseUrl,
+    name: "order",
+  });
   const recovery = startRecovery(ctx, {
     intervalMs: config.recoveryIntervalMs,
     reservationGiveUpMs: config.reservationGiveUpMs,

@@ -32,7 +32,10 @@ export async function startProductService(
   const handlers = createProductHandlers({ store: createProductStore(sql), users, logger });
   let server: GrpcServer;
   try {
-    server = await serveService(config, logger, ProductService, handlers);
+    server = await serveService(config, logger, ProductService, handlers, {
+      url: databaseUrl,
+      name: "product",
+    });
   } catch (error) {
     await sql.end();
     throw error;

@@ -45,7 +45,10 @@ export async function startUserService(
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     dummyPasswordHash: await hashPassword("not-a-real-password"),
   });
-  const server = await serveService(config, logger, UserService, handlers);
+  const server = await serveService(config, logger, UserService, handlers, {
+    url: databaseUrl,
+    name: "user",
+  });
   return {
     port: server.port,
     async close() {

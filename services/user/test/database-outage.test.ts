@@ -1,0 +1,150 @@
+/**
+ * The user service while its database is out of reach: calls fail fast with
+ * Unavailable (not Internal), its health says NOT_SERVING for the service
+ * while the server stays SERVING (liveness), and it serves again on its own
+ * once the database is back. The database is a real PostgreSQL reached
+ * through a TCP relay the test can cut (refused connections) or freeze (a
+ * server that accepts but never answers).
+ */
+import assert from "node:assert/strict";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { after, before, test } from "node:test";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  Health,
+  HealthCheckResponse_ServingStatus as Status,
+} from "@skyros/contracts/grpc/health/v1/health_pb.js";
+import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import {
+  createTestDatabase,
+  expectRpcError,
+  freePort,
+  TEST_SERVICE_CREDENTIAL,
+  testLogger,
+} from "@skyros/kit/testing";
+import { readUserConfig } from "../src/config.ts";
+import { type RunningUserService, startUserService } from "../src/user-service.ts";
+
+/** A relay on `port` to `target`: open, cut (nothing listens), or frozen (bytes are held, not passed). */
+function createRelay(port: number, target: { host: string; port: number }) {
+  let server: Server | undefined;
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    if (frozen) socket.pause();
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        client.pipe(upstream).pipe(client);
+        track(client);
+        track(upstream);
+        client.on("close", () => upstream.destroy());
+        upstream.on("close", () => client.destroy());
+      });
+      server.listen(port, "127.0.0.1", resolve);
+    });
+  return {
+    open,
+    freeze() {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
+    },
+    /** Closes the listener and every connection through it. */
+    async cut() {
+      await new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
+
+let database: { url: string; drop: () => Promise<void> };
+let relay: ReturnType<typeof createRelay>;
+let service: RunningUserService;
+let users: ReturnType<typeof createClient<typeof UserService>>;
+let health: ReturnType<typeof createClient<typeof Health>>;
+
+before(async () => {
+  database = await createTestDatabase("user_outage");
+  const direct = new URL(database.url);
+  const relayPort = await freePort();
+  relay = createRelay(relayPort, { host: direct.hostname, port: Number(direct.port || 5432) });
+  await relay.open();
+  const relayed = new URL(database.url);
+  relayed.hostname = "127.0.0.1";
+  relayed.port = String(relayPort);
+  const config = readUserConfig({
+    USER_GRPC_PORT: "0",
+    USER_DATABASE_CHECK_INTERVAL_MS: "100",
+    SKYROS_SERVICE_CREDENTIAL: TEST_SERVICE_CREDENTIAL,
+  });
+  service = await startUserService(config, relayed.toString(), testLogger("user"));
+  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}` });
+  users = createClient(UserService, transport);
+  health = createClient(Health, transport);
+});
+
+after(async () => {
+  await service?.close();
+  await relay?.cut();
+  await database?.drop();
+});
+
+const statusOf = async (name: string) => (await health.check({ service: name })).status;
+
+/** Waits until the service reports `status`, for at most 10 s. */
+async function until(status: Status): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await statusOf(UserService.typeName)) !== status) {
+    if (Date.now() > deadline) assert.fail(`still not ${Status[status]} after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let emails = 0;
+const register = () =>
+  users.register({
+    userType: "buyer",
+    name: "Ada",
+    email: `outage${Date.now()}${emails++}@example.com`,
+    password: "correct horse",
+    address: "",
+  });
+
+test("a database that refuses connections: Unavailable, NOT_SERVING, and back on its own", async () => {
+  assert.equal((await register()).tokenType, "Bearer");
+  assert.equal(await statusOf(UserService.typeName), Status.SERVING);
+
+  await relay.cut();
+  const refused = await expectRpcError(register(), Code.Unavailable);
+  assert.equal(refused.rawMessage, "service unavailable; try again shortly");
+  await until(Status.NOT_SERVING);
+  assert.equal(await statusOf(""), Status.SERVING, "the process itself is alive");
+
+  await relay.open();
+  await until(Status.SERVING);
+  assert.equal((await register()).tokenType, "Bearer");
+});
+
+test("a database that stops answering: NOT_SERVING after the checks time out, SERVING when it answers", async () => {
+  relay.freeze();
+  try {
+    await until(Status.NOT_SERVING);
+    assert.equal(await statusOf(""), Status.SERVING);
+  } finally {
+    relay.thaw();
+  }
+  await until(Status.SERVING);
+  assert.equal((await register()).tokenType, "Bearer");
+});
