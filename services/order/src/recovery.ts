@@ -31,9 +31,9 @@ export function startRecovery(ctx: OrderContext, options: RecoveryOptions): Reco
   const { store, stock, logger } = ctx;
 
   const reserve = async (order: UnfinishedOrder) => {
-    // Asked first even when the order is old: a held reservation whose "held"
-    // mark was lost (it commits without waiting for the disk) is found again
-    // here, rather than given up after the client was told it is placed.
+    // Asked first even when the order is old: a reservation held by a request
+    // that died before marking it (its client got no 200) is found again here
+    // rather than given up.
     const outcome = await stock.reserve(order.id, order.lines);
     if (outcome.kind === "held") await holdOrder(ctx, order.id, order.lines, outcome.products, []);
     else if (outcome.kind === "refused") await store.markRefused(order.id, outcome.error);

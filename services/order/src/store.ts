@@ -163,9 +163,12 @@ export interface OrderStoreOptions {
   /**
    * A pool whose commits need not wait for the disk (by default the main one):
    * it carries only the writes whose loss in a database crash the recovery loop
-   * repairs, because they record an outcome that repeating the idempotent stock
-   * step gives again (held, refused, released) or only schedule work (leases,
-   * expired keys).
+   * repairs and no client has been told of: a release done (the client was told
+   * of the cancellation, which is durable) and scheduling (leases, expired
+   * keys). The outcome of a reservation (held, refused) is answered to the
+   * client, so it commits durably: lost in a crash, the order would be hidden
+   * again, and if the product service then stayed away past the give-up time,
+   * a retry with the same Idempotency-Key would place a second order.
    */
   readonly relaxed?: Sql;
 }
@@ -228,7 +231,7 @@ export function createOrderStore(sql: Sql, options: OrderStoreOptions): OrderSto
     // An order placed before orders were built from reservations already has
     // its seller and prices: those are kept.
     markHeld: (id, held) =>
-      one(relaxed<OrderRow[]>`
+      one(sql<OrderRow[]>`
         update orders set stock = 'held', next_attempt_time = null,
           source_address = case when seller_id is null then ${held.sourceAddress} else source_address end,
           total_price = case when seller_id is null then ${held.totalPrice.toString()}::bigint else total_price end,
@@ -245,7 +248,7 @@ export function createOrderStore(sql: Sql, options: OrderStoreOptions): OrderSto
     },
 
     markRefused: (id, answer) =>
-      one(relaxed<OrderRow[]>`
+      one(sql<OrderRow[]>`
         update orders set status = 'failed', stock = 'none', next_attempt_time = null,
           ${failure(answer)}, update_time = now()
         where id = ${id} and stock = 'reserving' returning ${columns}`),

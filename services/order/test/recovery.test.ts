@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { UserSchema } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createDatabase, type Sql } from "@skyros/kit/database";
+import { postgres } from "@skyros/kit/postgres-driver";
 import { openMigratedDatabase } from "@skyros/kit/service-runtime";
 import { createTestDatabase, rowsReadBySequentialScans, testLogger } from "@skyros/kit/testing";
 import type { UserDirectory } from "@skyros/kit/user-directory";
@@ -279,5 +280,66 @@ describe("recovery", () => {
     await startRecovery(context(scriptedStock()), options).stop();
     const [row] = await sql`select count(*)::int as n from idempotency_keys where key = 'short-lived'`;
     assert.equal(row?.n, 0);
+  });
+});
+
+describe("durability", () => {
+  test("what a client is told commits durably; only repairable bookkeeping goes through the relaxed pool", async () => {
+    // A relaxed pool that records every statement it runs.
+    const relaxedStatements: string[] = [];
+    const relaxed = postgres(database.url, {
+      max: 1,
+      onnotice: () => {},
+      debug: (_connection: number, query: string) =>
+        relaxedStatements.push(query.replace(/\s+/g, " ").trim()),
+    }) as unknown as Sql;
+    try {
+      const recorded = createOrderStore(sql, { stepTimeoutMs: 0, relaxed });
+      const held = newOrder();
+      await recorded.insertOrder(held, {
+        key: "durable-held",
+        requestHash: Buffer.alloc(32),
+        ttlSeconds: 60,
+      });
+      await recorded.markHeld(held.id, {
+        sellerId: SELLER.id,
+        sourceAddress: SELLER.address,
+        totalPrice: 300n,
+        items: [
+          { productId: held.lines[0]?.productId as string, name: "Lamp", unitPrice: 100n, quantity: 3 },
+        ],
+      });
+      const refused = newOrder();
+      await recorded.insertOrder(refused, {
+        key: "durable-refused",
+        requestHash: Buffer.alloc(32),
+        ttlSeconds: 60,
+      });
+      await recorded.markRefused(refused.id, new ConnectError("not enough stock", Code.FailedPrecondition));
+      await recorded.transition(held.id, "buyer", held.buyerId, {
+        from: "pending",
+        to: "cancelled",
+        release: true,
+      });
+      await recorded.markReleased(held.id);
+      await recorded.claimUnfinished(10);
+      await recorded.deleteExpiredKeys(10);
+
+      assert.equal(await stateOf(held.id), "cancelled/released");
+      // (The driver's own query for array types, on connecting, is no write of ours.)
+      const ours = relaxedStatements.filter((statement) => !statement.includes("pg_catalog.pg_type"));
+      const kinds = ours.map((statement) =>
+        /^update orders set stock = 'released'/.test(statement)
+          ? "release done"
+          : /^update orders set next_attempt_time = /.test(statement)
+            ? "lease"
+            : /^delete from idempotency_keys /.test(statement)
+              ? "expired keys"
+              : statement,
+      );
+      assert.deepEqual(kinds, ["release done", "lease", "expired keys"]);
+    } finally {
+      await relaxed.end();
+    }
   });
 });
