@@ -14,6 +14,14 @@
  * within a minute, and the scans were a fifth of the product service's CPU. A
  * long-running service would get slower with every query until restarted.
  * connection-queue.ts keeps the same contract with bounded storage.
+ *
+ * One more fault of 3.4.9 is mended in its source as it loads: every new
+ * connection first asks the server for its array types, and nothing handles
+ * that query's rejection. A connection ended by the server in that moment
+ * (pg_terminate_backend, a restart) thus rejected a promise nobody awaited,
+ * which ends a Node process: a chaos run saw services crash-loop on it. The
+ * driver rejects the connection's first query with the same error, so the
+ * caller still hears of it; the type query's rejection is only caught.
  */
 import { registerHooks } from "node:module";
 import type Postgres from "postgres";
@@ -21,7 +29,12 @@ import type Postgres from "postgres";
 const OWN_QUEUE = new URL("./connection-queue.ts", import.meta.url).href;
 const DRIVER_MODULE = /\/node_modules\/postgres\/src\/[^/]+\.js$/;
 
+const CONNECTION_MODULE = /\/node_modules\/postgres\/src\/connection\.js$/;
+const UNHANDLED_TYPE_FETCH = "return fetchArrayTypes()";
+const HANDLED_TYPE_FETCH = "return fetchArrayTypes().catch(() => {})";
+
 let replaced = false;
+let mended = false;
 registerHooks({
   resolve(specifier, context, nextResolve) {
     if (specifier === "./queue.js" && DRIVER_MODULE.test(context.parentURL ?? "")) {
@@ -30,13 +43,22 @@ registerHooks({
     }
     return nextResolve(specifier, context);
   },
+  load(url, context, nextLoad) {
+    const loaded = nextLoad(url, context);
+    if (!CONNECTION_MODULE.test(url) || loaded.source === undefined) return loaded;
+    const source = String(loaded.source);
+    if (source.split(UNHANDLED_TYPE_FETCH).length !== 2) return loaded;
+    mended = true;
+    return { ...loaded, source: source.replace(UNHANDLED_TYPE_FETCH, HANDLED_TYPE_FETCH) };
+  },
 });
 
 const { default: driver } = await import("postgres");
-if (!replaced) {
+if (!replaced || !mended) {
   throw new Error(
-    "postgres.js was loaded before @skyros/kit/postgres-driver, or no longer loads ./queue.js: " +
-      'import the driver from "@skyros/kit/postgres-driver", and review that module after an upgrade',
+    "postgres.js was loaded before @skyros/kit/postgres-driver, or no longer loads ./queue.js " +
+      "or fetches array types as 3.4.9 does: import the driver from " +
+      '"@skyros/kit/postgres-driver", and review that module after an upgrade',
   );
 }
 

@@ -8,8 +8,9 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { largestQueueStorage } from "../src/connection-queue.ts";
-import { createDatabase, type Sql } from "../src/database.ts";
-import { createTestDatabase } from "../src/testing.ts";
+import { createDatabase, isDatabaseUnavailable, type Sql } from "../src/database.ts";
+import { createTcpRelay } from "../src/tcp-relay.ts";
+import { createTestDatabase, freePort } from "../src/testing.ts";
 
 let database: { url: string; drop: () => Promise<void> };
 let sql: Sql;
@@ -41,4 +42,36 @@ test("loading postgres.js before the driver module fails at start-up with a clea
   });
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /postgres\.js was loaded before @skyros\/kit\/postgres-driver/);
+});
+
+test("a connection ended by the server while it fetches its types fails its query, not the process", async () => {
+  const direct = new URL(database.url);
+  const relayPort = await freePort();
+  const relay = createTcpRelay(relayPort, { host: direct.hostname, port: Number(direct.port || 5432) });
+  await relay.open();
+  const relayed = new URL(database.url);
+  relayed.hostname = "127.0.0.1";
+  relayed.port = String(relayPort);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  const pool = createDatabase(relayed.toString(), { maxConnections: 1, applicationName: "type-fetch-test" });
+  try {
+    // The type query reaches the server only after the server has ended its connection.
+    const held = relay.holdNext("typarray", 500);
+    const answer = pool`select 41 + 1 as n`.execute();
+    await held;
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'type-fetch-test'`;
+    // The query that opened the connection fails with it, as one the caller may retry...
+    await assert.rejects(answer, (error) => isDatabaseUnavailable(error));
+    // ...the next runs on a new connection, and no rejection went unhandled.
+    const [row] = await pool`select 41 + 1 as n`;
+    assert.equal(row?.n, 42);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    await pool.end();
+    await relay.cut();
+  }
 });

@@ -7,7 +7,6 @@
  * server that accepts but never answers).
  */
 import assert from "node:assert/strict";
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -16,6 +15,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from "@skyros/contracts/grpc/health/v1/health_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { createTcpRelay, type TcpRelay } from "@skyros/kit/tcp-relay";
 import {
   createTestDatabase,
   expectRpcError,
@@ -26,51 +26,8 @@ import {
 import { readUserConfig } from "../src/config.ts";
 import { type RunningUserService, startUserService } from "../src/user-service.ts";
 
-/** A relay on `port` to `target`: open, cut (nothing listens), or frozen (bytes are held, not passed). */
-function createRelay(port: number, target: { host: string; port: number }) {
-  let server: Server | undefined;
-  let frozen = false;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    if (frozen) socket.pause();
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-  };
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        client.pipe(upstream).pipe(client);
-        track(client);
-        track(upstream);
-        client.on("close", () => upstream.destroy());
-        upstream.on("close", () => client.destroy());
-      });
-      server.listen(port, "127.0.0.1", resolve);
-    });
-  return {
-    open,
-    freeze() {
-      frozen = true;
-      for (const socket of sockets) socket.pause();
-    },
-    thaw() {
-      frozen = false;
-      for (const socket of sockets) socket.resume();
-    },
-    /** Closes the listener and every connection through it. */
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-    },
-  };
-}
-
 let database: { url: string; drop: () => Promise<void> };
-let relay: ReturnType<typeof createRelay>;
+let relay: TcpRelay;
 let service: RunningUserService;
 let users: ReturnType<typeof createClient<typeof UserService>>;
 let health: ReturnType<typeof createClient<typeof Health>>;
@@ -79,7 +36,7 @@ before(async () => {
   database = await createTestDatabase("user_outage");
   const direct = new URL(database.url);
   const relayPort = await freePort();
-  relay = createRelay(relayPort, { host: direct.hostname, port: Number(direct.port || 5432) });
+  relay = createTcpRelay(relayPort, { host: direct.hostname, port: Number(direct.port || 5432) });
   await relay.open();
   const relayed = new URL(database.url);
   relayed.hostname = "127.0.0.1";
