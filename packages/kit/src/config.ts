@@ -104,6 +104,24 @@ export function envOptionalUrl(env: Env, name: string, protocols: readonly strin
 }
 
 /**
+ * A PostgreSQL URL that names its server and its database. postgres.js fills
+ * what a URL leaves out from its own defaults (localhost, the user's name),
+ * so `postgres://` alone would start a service on some other database.
+ */
+export function envPostgresUrl(env: Env, name: string): string | undefined {
+  if (raw(env, name) === undefined) return undefined;
+  const value = envUrl(env, name, ["postgres:", "postgresql:"]);
+  const url = new URL(value);
+  const hasHost = url.hostname !== "" || url.searchParams.has("host");
+  if (!hasHost || url.pathname.length <= 1) {
+    throw new ConfigError(
+      `${name} must name the server and the database, as in postgres://user:password@host:5432/database`,
+    );
+  }
+  return value;
+}
+
+/**
  * Parses the configuration with `parse`, or prints the problem and exits with
  * status 1: what a service's main does first.
  */
@@ -117,4 +135,60 @@ export function loadConfigOrExit<T>(parse: (env: Env) => T, env: Env = process.e
     }
     throw error;
   }
+}
+
+// Kubernetes' service links: a Service named "user" gives every pod USER_PORT,
+// USER_SERVICE_HOST and the like, which no reader of ours asks for.
+const SERVICE_LINK =
+  /_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$/;
+// The peers' addresses are handed to every process alike; each reads the ones it calls.
+const PEER_ADDRESS = /_SERVICE_URL$/;
+
+/** A variable with one of a process's own prefixes that its configuration never read. */
+export interface IgnoredVariable {
+  readonly name: string;
+  /** A variable it does read, within two edits: what was probably meant. */
+  readonly meant?: string;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * The variables named with one of `prefixes` that `parse` does not read: a
+ * misspelt setting (USER_GRPC_PROT) would otherwise leave its default in
+ * place without a word. Parsing is pure, so it is simply run again, watching.
+ */
+export function ignoredVariables(
+  parse: (env: Env) => unknown,
+  env: Env,
+  prefixes: readonly string[],
+): IgnoredVariable[] {
+  const read = new Set<string>();
+  parse(
+    new Proxy(env, {
+      get(target, name) {
+        if (typeof name === "string") read.add(name);
+        return Reflect.get(target, name);
+      },
+    }),
+  );
+  return Object.keys(env)
+    .filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))
+    .filter((name) => !read.has(name) && !SERVICE_LINK.test(name) && !PEER_ADDRESS.test(name))
+    .sort()
+    .map((name) => {
+      const meant = [...read].find((known) => editDistance(name, known) <= 2);
+      return meant === undefined ? { name } : { name, meant };
+    });
 }

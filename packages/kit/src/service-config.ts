@@ -8,8 +8,8 @@ import {
   type Env,
   envInt,
   envLogLevel,
-  envOptionalUrl,
   envPort,
+  envPostgresUrl,
   envString,
   envUrl,
 } from "./config.ts";
@@ -37,8 +37,6 @@ export interface ServiceBaseConfig {
   readonly profileCacheTtlMs: number;
 }
 
-const postgresProtocols = ["postgres:", "postgresql:"] as const;
-
 /**
  * The default pool: two connections per core of this machine (at least two).
  * postgres.js pipelines queries on a connection, so a few connections carry a
@@ -61,7 +59,7 @@ export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: num
   return {
     host: envString(env, `${prefix}_GRPC_HOST`, "127.0.0.1"),
     port: envPort(env, `${prefix}_GRPC_PORT`, defaultPort),
-    databaseUrl: envOptionalUrl(env, `${prefix}_DATABASE_URL`, postgresProtocols),
+    databaseUrl: envPostgresUrl(env, `${prefix}_DATABASE_URL`),
     databasePoolMax: envInt(env, `${prefix}_DATABASE_POOL_MAX`, defaultDatabasePoolMax(), 1, 500),
     databaseCheckIntervalMs: envInt(env, `${prefix}_DATABASE_CHECK_INTERVAL_MS`, 2_000, 50, 600_000),
     embeddedDataDir: envString(env, "SKYROS_DATA_DIR", ".skyros"),

@@ -3,7 +3,7 @@
  * embedded one for development), and a clean stop on SIGTERM or SIGINT.
  */
 import { join } from "node:path";
-import { type Env, loadConfigOrExit } from "./config.ts";
+import { type Env, ignoredVariables, loadConfigOrExit } from "./config.ts";
 import { createDatabase, type Sql } from "./database.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrate, readMigrations } from "./migrations.ts";
@@ -83,6 +83,16 @@ export function logFatalErrors(logger: Logger): void {
   });
 }
 
+/**
+ * Warns of each variable with the process's own prefix (USER_, GATEWAY_, ...)
+ * that its configuration does not read, naming the one probably meant.
+ */
+export function warnOfIgnoredVariables(logger: Logger, parse: (env: Env) => unknown, prefix: string): void {
+  for (const { name, meant } of ignoredVariables(parse, process.env, [prefix])) {
+    logger.warn({ variable: name, meant }, "ignored variable: no setting has this name");
+  }
+}
+
 export interface ServiceMainOptions<C extends ServiceBaseConfig> {
   /** The name on every log line. */
   readonly service: string;
@@ -104,6 +114,7 @@ export async function runServiceMain<C extends ServiceBaseConfig>(
   const config = loadConfigOrExit(options.readConfig);
   const logger = createLogger({ service: options.service, level: config.logLevel });
   logFatalErrors(logger);
+  warnOfIgnoredVariables(logger, options.readConfig, `${options.service.toUpperCase()}_`);
   try {
     const database = await resolveDatabaseUrl(config, options.database, logger);
     const service = await options.start(config, database.url, logger);

@@ -7,8 +7,10 @@ import {
   envList,
   envLogLevel,
   envPort,
+  envPostgresUrl,
   envString,
   envUrl,
+  ignoredVariables,
 } from "../src/config.ts";
 import { readServiceBaseConfig } from "../src/service-config.ts";
 
@@ -63,5 +65,41 @@ describe("configuration", () => {
         ),
       ConfigError,
     );
+  });
+
+  test("a database URL must name its server and its database", () => {
+    for (const url of ["postgres://u:p@db:5432/shop", "postgresql:///shop?host=/run/postgresql"])
+      assert.equal(envPostgresUrl({ DB: url }, "DB"), url);
+    assert.equal(envPostgresUrl({ DB: " " }, "DB"), undefined);
+    for (const url of [
+      "postgres://",
+      "postgres://u:p@db:5432",
+      "postgres://u:p@db:5432/",
+      "postgres:///shop",
+    ])
+      assert.throws(
+        () => envPostgresUrl({ DB: url }, "DB"),
+        /^ConfigError: DB must name the server and the database/,
+        url,
+      );
+  });
+
+  test("variables of a process's own prefix that it never reads are found, with what was meant", () => {
+    const parse = (env: Record<string, string | undefined>) => readServiceBaseConfig(env, "USER", 4011);
+    const env = {
+      SKYROS_SERVICE_CREDENTIAL: "0123456789abcdef",
+      USER_GRPC_PROT: "5491",
+      USER_ACCESS_TOKEN_TIMEOUT: "5",
+      USER_GRPC_PORT: "4011",
+      USER_SERVICE_HOST: "10.0.0.7",
+      USER_PORT_4011_TCP_ADDR: "10.0.0.7",
+      PRODUCT_SERVICE_URL: "http://product:4022",
+      ORDER_GRPC_PROT: "1",
+      HOME: "/home/node",
+    };
+    assert.deepEqual(ignoredVariables(parse, env, ["USER_"]), [
+      { name: "USER_ACCESS_TOKEN_TIMEOUT" },
+      { name: "USER_GRPC_PROT", meant: "USER_GRPC_PORT" },
+    ]);
   });
 });

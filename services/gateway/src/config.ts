@@ -131,6 +131,10 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   }));
   const names: string[] = upstreams.map((upstream) => upstream.name);
   const requiredUpstreams = envList(env, "GATEWAY_REQUIRED_SERVICES", names);
+  // "," would leave /readyz checking nothing, and so always ready.
+  if (requiredUpstreams.length === 0) {
+    throw new ConfigError("GATEWAY_REQUIRED_SERVICES lists no service; leave it unset to require all");
+  }
   for (const name of requiredUpstreams) {
     if (!names.includes(name)) {
       throw new ConfigError(`GATEWAY_REQUIRED_SERVICES must name services among ${names.join(", ")}`);

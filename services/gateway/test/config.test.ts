@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError } from "@skyros/kit/config";
@@ -99,6 +100,7 @@ describe("readGatewayConfig", () => {
       [{ GATEWAY_CALL_TIMEOUT_MS: "0" }, /^GATEWAY_CALL_TIMEOUT_MS must be between/],
       [{ GATEWAY_CORS_ORIGINS: "*" }, /^GATEWAY_CORS_ORIGINS must list origins/],
       [{ GATEWAY_REQUIRED_SERVICES: "billing" }, /^GATEWAY_REQUIRED_SERVICES must name services/],
+      [{ GATEWAY_REQUIRED_SERVICES: " , " }, /^GATEWAY_REQUIRED_SERVICES lists no service/],
       [{ GATEWAY_RATE_LIMIT_GENERAL_MAX: "-1" }, /^GATEWAY_RATE_LIMIT_GENERAL_MAX must be between/],
       [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL must be one of/],
     ];
@@ -124,6 +126,39 @@ describe("main", () => {
     const [code] = await once(child, "exit");
     assert.equal(code, 1);
     assert.equal(stderr, 'configuration error: GATEWAY_HTTP_PORT must be an integer, got "not-a-port"\n');
+  });
+
+  test("a misspelt variable is warned of, and a port in use stops it with one line", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [main], {
+        env: { ...process.env, GATEWAY_HTTP_PORT: String(port), GATEWAY_HTTP_HOTS: "0.0.0.0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        output += chunk;
+      });
+      const [code] = await once(child, "exit");
+      assert.equal(code, 1);
+      const lines = output
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(
+        lines.map((line) => line.msg),
+        ["ignored variable: no setting has this name", "start failed"],
+      );
+      assert.equal(lines[0]?.variable, "GATEWAY_HTTP_HOTS");
+      assert.equal(lines[0]?.meant, "GATEWAY_HTTP_HOST");
+    } finally {
+      busy.close();
+    }
   });
 
   test("SIGTERM stops the gateway cleanly", async () => {
