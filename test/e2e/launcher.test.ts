@@ -1,6 +1,7 @@
 /**
  * `npm start` as a newcomer runs it: embedded PostgreSQL, every service as its
- * own process, a killed process restarted, and Ctrl-C stopping it all.
+ * own process, a killed process restarted, and Ctrl-C stopping it all; and as
+ * a process manager runs it, stopped by a SIGTERM to npm alone.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@skyros/contracts/grpc/health/v1/health_pb.js";
@@ -78,6 +80,67 @@ after(async () => {
     await exited;
   }
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("a SIGTERM to npm alone stops the launcher and everything it started", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "skyros-npm-start-"));
+  const env = {
+    ...process.env,
+    SKYROS_DATA_DIR: dir,
+    SKYROS_PG_PORT: String(await freePort()),
+    USER_GRPC_PORT: String(await freePort()),
+    PRODUCT_GRPC_PORT: String(await freePort()),
+    ORDER_GRPC_PORT: String(await freePort()),
+    GATEWAY_HTTP_PORT: String(await freePort()),
+    LOG_LEVEL: "warn",
+  };
+  // npm as the user's shell finds it, or the one running these tests.
+  const npm = process.env.npm_execpath;
+  const command = npm === undefined ? ["npm", ["start"]] : [process.execPath, [npm, "start"]];
+  // In a process group of its own, so that whatever a failure leaves behind can be killed.
+  const child = spawn(command[0] as string, command[1] as string[], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on("line", (line) => output.push(line));
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!output.some((line) => line.startsWith("[launcher] ready: "))) {
+      assert.ok(Date.now() < deadline, `not ready:\n${output.slice(-20).join("\n")}`);
+      await sleep(100);
+    }
+    const pids = output
+      .flatMap((line) => /^\[launcher\] started \w+ \(pid (\d+)\)/.exec(line)?.[1] ?? [])
+      .map(Number);
+    assert.equal(pids.length, 4);
+    const exited = new Promise((done) => child.once("exit", done));
+    child.kill("SIGTERM");
+    await exited;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const stopBy = Date.now() + 20_000;
+    while (pids.some(alive) || existsSync(join(dir, "pg", "postmaster.pid"))) {
+      assert.ok(Date.now() < stopBy, `still running after SIGTERM: ${pids.filter(alive).join(", ")}`);
+      await sleep(100);
+    }
+  } finally {
+    try {
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // Nothing was left.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("npm start: ready, survives a killed service, and stops cleanly on Ctrl-C", async () => {
