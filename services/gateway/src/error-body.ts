@@ -81,9 +81,13 @@ function detailsOf(error: ConnectError): JsonValue[] {
 export const noRoute = (method: string, path: string) =>
   new GatewayError(Code.NotFound, `no route for ${method} ${path.slice(0, 200)}`);
 
+/** When to try again after an Unavailable that says nothing of it (a service down or restarting). */
+const UNAVAILABLE_RETRY_SECONDS = 1;
+
 /**
  * The HTTP status, body and headers for a service's error. A RetryInfo detail
- * becomes Retry-After, also when the message and details are masked.
+ * becomes Retry-After, also when the message and details are masked; every 503
+ * carries one, since Unavailable is the code a client should retry.
  */
 export function renderConnectError(error: ConnectError): {
   status: number;
@@ -93,7 +97,12 @@ export function renderConnectError(error: ConnectError): {
   const info = error.details.length === 0 ? undefined : error.findDetails(ErrorInfoSchema)[0];
   const special = info?.domain === "skyros" ? httpStatusFromReason(info.reason) : undefined;
   const delay = error.details.length === 0 ? undefined : error.findDetails(RetryInfoSchema)[0]?.retryDelay;
-  const retrySeconds = delay === undefined ? 0 : Math.ceil(Number(delay.seconds) + delay.nanos / 1e9);
+  const retrySeconds =
+    delay !== undefined
+      ? Math.ceil(Number(delay.seconds) + delay.nanos / 1e9)
+      : error.code === Code.Unavailable
+        ? UNAVAILABLE_RETRY_SECONDS
+        : 0;
   return {
     headers: retrySeconds > 0 ? { "retry-after": String(retrySeconds) } : {},
     status: special ?? httpStatusFromCode(error.code),

@@ -115,7 +115,7 @@ describe("errors", () => {
     );
   });
 
-  test("an unreachable service is 503, without its address", async () => {
+  test("an unreachable service is 503 with Retry-After, without its address", async () => {
     const response = await call(gateway, "POST", "/v1/users/login", {
       body: { email: "a@b.co", password: "x" },
     });
@@ -123,6 +123,7 @@ describe("errors", () => {
       [response.status, response.body],
       [503, { code: 14, message: "service unavailable", details: [] }],
     );
+    assert.equal(response.headers.get("retry-after"), "1");
     assert.ok(!response.text.includes(deadUrl.split("//")[1] as string));
   });
 });
