@@ -36,16 +36,21 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_BYTES = 1024;
 const MAX_IDS = 1000;
 
-/** The password field, bounded in bytes before any hashing work is done. */
+/**
+ * The password field, bounded in bytes before any hashing work is done, in
+ * Unicode's NFKC form (as NIST SP 800-63B asks): "é" typed as one character
+ * or as "e" and an accent, as one keyboard or another sends it, is one password.
+ */
 function requirePassword(password: string, checkLength: boolean): string {
   if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
     throw invalidArgument("password", `must be at most ${MAX_PASSWORD_BYTES} bytes`);
   }
   if (password === "") throw invalidArgument("password", "is required");
-  if (checkLength && [...password].length < MIN_PASSWORD_LENGTH) {
+  const normalized = password.normalize("NFKC");
+  if (checkLength && [...normalized].length < MIN_PASSWORD_LENGTH) {
     throw invalidArgument("password", `must be at least ${MIN_PASSWORD_LENGTH} characters`);
   }
-  return password;
+  return normalized;
 }
 
 function requireRole(value: string): Role {

@@ -130,6 +130,20 @@ describe("Login", () => {
     );
     assert.equal(wrongPassword.rawMessage, unknownEmail.rawMessage);
   });
+
+  test("a password is one password however its characters are composed", async () => {
+    const email = uniqueEmail();
+    const composed = "caf\u00e9-p\u00e4ssw\u00f6rd";
+    await register("buyer", email, composed);
+    for (const typed of [composed, composed.normalize("NFD"), "cafe\u0301-pa\u0308sswo\u0308rd"]) {
+      assert.equal((await users.login({ email, password: typed })).tokenType, "Bearer", typed);
+    }
+    await expectRpcError(users.login({ email, password: "cafe-passwort" }), Code.Unauthenticated);
+    // Compatibility forms too: a full-width "Ａ" is an "A".
+    const wide = uniqueEmail();
+    await register("buyer", wide, "\uff21\uff22\uff23-horse-staple");
+    assert.equal((await users.login({ email: wide, password: "ABC-horse-staple" })).tokenType, "Bearer");
+  });
 });
 
 describe("Refresh and logout", () => {
