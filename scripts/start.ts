@@ -28,7 +28,14 @@ if (adminUrl === undefined) {
   stopPostgres = embedded.stop;
 }
 
-const system = await startSystem({ adminUrl, ports: config.ports, restart: true });
+// Each service's Prometheus metrics, on its gRPC port + 5000 unless the environment says otherwise.
+const metricsPorts = Object.fromEntries(
+  (["USER", "PRODUCT", "ORDER"] as const).map((prefix) => [
+    `${prefix}_METRICS_PORT`,
+    process.env[`${prefix}_METRICS_PORT`] ?? String(config.ports[prefix.toLowerCase() as "user"] + 5000),
+  ]),
+);
+const system = await startSystem({ adminUrl, ports: config.ports, restart: true, env: metricsPorts });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

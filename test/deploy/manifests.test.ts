@@ -32,6 +32,7 @@ interface ReadConfig {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl?: string | undefined;
+  readonly metricsPort?: number | undefined;
 }
 
 const readers: Record<Service, (env: Env) => ReadConfig> = {
@@ -131,6 +132,8 @@ describe("deploy/compose.yaml", () => {
       assert.match(check, new RegExp(`127\\.0\\.0\\.1:${s.config.port}\\b`), `${s.name}'s health check`);
       // A database service is healthy once its database answers too, so that the
       // gateway starts after them; the gateway is healthy while it runs.
+      if (s.service !== "gateway")
+        assert.equal(typeof s.config.metricsPort, "number", `${s.name} serves metrics`);
       if (s.service === "gateway") assert.match(check, /\/healthz/);
       else
         assert.ok(
@@ -172,7 +175,10 @@ interface K8sObject {
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
     ports?: { name?: string; port: number; targetPort?: string | number }[];
-    template?: { metadata: { labels: Record<string, string> }; spec: K8sPodSpec };
+    template?: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: K8sPodSpec;
+    };
   };
 }
 
@@ -295,8 +301,14 @@ describe("deploy/k8s", () => {
     for (const d of deployments) {
       assert.equal(d.config.host, "0.0.0.0", d.deployment.metadata.name);
       const ports = d.container.ports ?? [];
-      assert.equal(ports.length, 1);
       assert.equal(ports[0]?.containerPort, d.config.port, `${d.deployment.metadata.name}'s containerPort`);
+      if (d.service === "gateway") assert.equal(ports.length, 1);
+      else {
+        // The metrics port, as the service reads it, declared and announced to Prometheus.
+        assert.deepEqual(ports[1], { name: "metrics", containerPort: d.config.metricsPort });
+        const annotations = d.deployment.spec?.template?.metadata.annotations ?? {};
+        assert.equal(annotations["prometheus.io/port"], String(d.config.metricsPort));
+      }
       for (const probe of [d.container.readinessProbe, d.container.livenessProbe]) {
         assert.ok(probe, `${d.deployment.metadata.name} has both probes`);
         if (probe.grpc) assert.equal(probe.grpc.port, d.config.port);

@@ -53,6 +53,7 @@ before(async () => {
     product: await freePort(),
     order: await freePort(),
     gateway: await freePort(),
+    userMetrics: await freePort(),
   };
   launcher = spawn(process.execPath, ["scripts/start.ts"], {
     cwd: root,
@@ -65,6 +66,9 @@ before(async () => {
       PRODUCT_GRPC_PORT: String(ports.product),
       ORDER_GRPC_PORT: String(ports.order),
       GATEWAY_HTTP_PORT: String(ports.gateway),
+      USER_METRICS_PORT: String(ports.userMetrics),
+      PRODUCT_METRICS_PORT: "0",
+      ORDER_METRICS_PORT: "0",
       LOG_LEVEL: "warn",
     },
   });
@@ -92,6 +96,9 @@ test("a SIGTERM to npm alone stops the launcher and everything it started", asyn
     PRODUCT_GRPC_PORT: String(await freePort()),
     ORDER_GRPC_PORT: String(await freePort()),
     GATEWAY_HTTP_PORT: String(await freePort()),
+    USER_METRICS_PORT: "0",
+    PRODUCT_METRICS_PORT: "0",
+    ORDER_METRICS_PORT: "0",
     LOG_LEVEL: "warn",
   };
   // npm as the user's shell finds it, or the one running these tests.
@@ -149,6 +156,8 @@ test("npm start: ready, survives a killed service, and stops cleanly on Ctrl-C",
   assert.ok(await userServing(), "the user service is SERVING");
   assert.ok(Date.now() - started < 60_000, "ready within a minute");
   assert.ok(existsSync(join(dataDir, "pg", "PG_VERSION")), "PostgreSQL keeps its data under SKYROS_DATA_DIR");
+  const metrics = await fetch(`http://127.0.0.1:${ports.userMetrics}/metrics`);
+  assert.match(await metrics.text(), /^skyros_database_up 1$/m, "the user service serves its metrics");
 
   const [, pid] = await lineMatching(/^\[launcher\] started user \(pid (\d+)\)/, 1_000);
   if (process.platform === "linux") {

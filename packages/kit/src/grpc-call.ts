@@ -47,7 +47,12 @@ export interface CallOptions {
   readonly maxMessageBytes: number;
   /** Calls not yet answered, so that shutdown can abort them. */
   readonly inFlight: Set<ServerCall>;
+  /** Told of every call once it is over: its code (undefined for OK) and how long it took. */
+  readonly onCallFinished?: CallObserver;
 }
+
+/** Told of a finished call (metrics). */
+export type CallObserver = (method: DescMethod, code: Code | undefined, seconds: number) => void;
 
 /** The headers of every response, fixed. */
 export const RESPONSE_HEADERS = Object.freeze({
@@ -307,6 +312,9 @@ export class ServerCall extends GrpcHandlerContext {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#options.inFlight.delete(this);
     this.abortSignal(reason);
+    const code =
+      reason === COMPLETED ? undefined : reason instanceof ConnectError ? reason.code : Code.Unknown;
+    this.#options.onCallFinished?.(this.#route.method, code, (performance.now() - this.#started) / 1000);
   }
 
   #elapsed(): number {

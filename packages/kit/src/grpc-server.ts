@@ -17,7 +17,7 @@
  */
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { type Route, ServerCall } from "./grpc-call.ts";
+import { type CallObserver, type Route, ServerCall } from "./grpc-call.ts";
 import { createRouter, dispatch, type GrpcRouter } from "./grpc-dispatch.ts";
 import { createHealthStatus, type HealthStatus, registerHealthService, ServingStatus } from "./health.ts";
 import { createHttp2Server } from "./http2-server-connection.ts";
@@ -51,6 +51,8 @@ export interface GrpcServerOptions {
   readonly maxTimeoutMs?: number;
   /** See MAX_CONNECTION_AGE_MS (its default). */
   readonly maxConnectionAgeMs?: number;
+  /** Told of every call once it is over (metrics). */
+  readonly onCallFinished?: CallObserver;
 }
 
 export interface GrpcServer {
@@ -78,6 +80,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     maxTimeoutMs: options.maxTimeoutMs ?? 60_000,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     inFlight,
+    onCallFinished: options.onCallFinished,
   };
 
   const http2 = createHttp2Server({

@@ -8,6 +8,7 @@ import {
   type Env,
   envInt,
   envLogLevel,
+  envOptional,
   envPort,
   envPostgresUrl,
   envString,
@@ -17,6 +18,8 @@ import {
 export interface ServiceBaseConfig {
   readonly host: string;
   readonly port: number;
+  /** Where `GET /metrics` is served, on the same host; unset: not served. */
+  readonly metricsPort: number | undefined;
   /** Unset: the service starts an embedded PostgreSQL of its own (development). */
   readonly databaseUrl: string | undefined;
   readonly databasePoolMax: number;
@@ -59,6 +62,10 @@ export function readServiceBaseConfig(env: Env, prefix: string, defaultPort: num
   return {
     host: envString(env, `${prefix}_GRPC_HOST`, "127.0.0.1"),
     port: envPort(env, `${prefix}_GRPC_PORT`, defaultPort),
+    metricsPort:
+      envOptional(env, `${prefix}_METRICS_PORT`) === undefined
+        ? undefined
+        : envPort(env, `${prefix}_METRICS_PORT`, 0),
     databaseUrl: envPostgresUrl(env, `${prefix}_DATABASE_URL`),
     databasePoolMax: envInt(env, `${prefix}_DATABASE_POOL_MAX`, defaultDatabasePoolMax(), 1, 500),
     databaseCheckIntervalMs: envInt(env, `${prefix}_DATABASE_CHECK_INTERVAL_MS`, 2_000, 50, 600_000),

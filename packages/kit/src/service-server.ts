@@ -10,7 +10,9 @@ import { watchDatabase } from "./database-health.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc-server.ts";
 import { ServingStatus } from "./health.ts";
 import type { Logger } from "./logger.ts";
+import { type MetricsServer, startMetricsServer } from "./metrics-server.ts";
 import type { ServiceBaseConfig } from "./service-config.ts";
+import { createServiceMetrics } from "./service-metrics.ts";
 import { openMigratedDatabase } from "./service-runtime.ts";
 
 /** The service's database, migrated with the `.sql` files of `migrationsDir`. */
@@ -28,10 +30,16 @@ export function openServiceDatabase(
   });
 }
 
+/** A served service: its gRPC server, and the port of its metrics when they are served. */
+export interface ServedService extends GrpcServer {
+  readonly metricsPort: number | undefined;
+}
+
 /**
- * Serves `handlers` on the configured host and port. The server as a whole
- * ("") is SERVING while the process runs (liveness); the service itself is
- * SERVING while its database answers too (readiness), see database-health.ts.
+ * Serves `handlers` on the configured host and port, and its metrics on the
+ * metrics port when one is configured. The server as a whole ("") is SERVING
+ * while the process runs (liveness); the service itself is SERVING while its
+ * database answers too (readiness), see database-health.ts.
  */
 export async function serveService<T extends DescService>(
   config: ServiceBaseConfig,
@@ -39,14 +47,28 @@ export async function serveService<T extends DescService>(
   service: T,
   handlers: ServiceImpl<T>,
   database: { readonly url: string; readonly name: string },
-): Promise<GrpcServer> {
+): Promise<ServedService> {
+  const metrics = createServiceMetrics();
   const server = await startGrpcServer({
     host: config.host,
     port: config.port,
     logger,
     serviceCredential: config.serviceCredential,
     routes: (router) => router.service(service, handlers),
+    onCallFinished: metrics.observeCall,
   });
+  let metricsServer: MetricsServer | undefined;
+  try {
+    if (config.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(metrics.registry, {
+        host: config.host,
+        port: config.metricsPort,
+      });
+    }
+  } catch (error) {
+    await server.close(0);
+    throw error;
+  }
   server.health.setAll(ServingStatus.SERVING);
   const watch = watchDatabase(
     () =>
@@ -57,19 +79,24 @@ export async function serveService<T extends DescService>(
       failuresBeforeDown: 2,
       onChange(reachable, error) {
         server.health.set(service.typeName, reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+        metrics.setDatabaseUp(reachable);
         if (reachable) logger.info("database answers again; serving");
         else logger.error({ err: error }, "database does not answer; reporting NOT_SERVING");
       },
     },
   );
   // Not "service": every line already names the process in that field.
-  logger.info({ port: server.port, grpcService: service.typeName }, "serving");
+  logger.info(
+    { port: server.port, metricsPort: metricsServer?.port, grpcService: service.typeName },
+    "serving",
+  );
   return {
     port: server.port,
+    metricsPort: metricsServer?.port,
     health: server.health,
     async close(graceMs) {
       await server.close(graceMs);
-      await watch.stop();
+      await Promise.all([watch.stop(), metricsServer?.close()]);
     },
   };
 }

@@ -19,6 +19,8 @@ import { createOrderStore } from "./store.ts";
 
 export interface RunningOrderService {
   readonly port: number;
+  /** Where its metrics are served, when they are. */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startOrderService(
   });
   return {
     port: server.port,
+    metricsPort: server.metricsPort,
     async close() {
       await server.close();
       await recovery.stop();

@@ -5,9 +5,8 @@
  */
 
 import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.js";
-import type { GrpcServer } from "@skyros/kit/grpc-server";
 import type { Logger } from "@skyros/kit/logger";
-import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
+import { openServiceDatabase, type ServedService, serveService } from "@skyros/kit/service-server";
 import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { ProductConfig } from "./config.ts";
 import { createProductHandlers } from "./handlers.ts";
@@ -15,6 +14,8 @@ import { createProductStore } from "./store.ts";
 
 export interface RunningProductService {
   readonly port: number;
+  /** Where its metrics are served, when they are. */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -30,7 +31,7 @@ export async function startProductService(
   });
   const users = createCachedUserDirectory(config, logger);
   const handlers = createProductHandlers({ store: createProductStore(sql), users, logger });
-  let server: GrpcServer;
+  let server: ServedService;
   try {
     server = await serveService(config, logger, ProductService, handlers, {
       url: databaseUrl,
@@ -42,6 +43,7 @@ export async function startProductService(
   }
   return {
     port: server.port,
+    metricsPort: server.metricsPort,
     async close() {
       await server.close();
       await sql.end({ timeout: 5 });

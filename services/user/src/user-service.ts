@@ -15,6 +15,8 @@ import { createUserStore } from "./store.ts";
 
 export interface RunningUserService {
   readonly port: number;
+  /** Where its metrics are served, when they are. */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startUserService(
   });
   return {
     port: server.port,
+    metricsPort: server.metricsPort,
     async close() {
       await server.close();
       await sql.end({ timeout: 5 });

@@ -1,8 +1,8 @@
 /**
  * The user service while its database is out of reach: calls fail fast with
  * Unavailable (not Internal), its health says NOT_SERVING for the service
- * while the server stays SERVING (liveness), and it serves again on its own
- * once the database is back. The database is a real PostgreSQL reached
+ * while the server stays SERVING (liveness), its metrics say so too, and it
+ * serves again on its own once the database is back. The database is a real PostgreSQL reached
  * through a TCP relay the test can cut (refused connections) or freeze (a
  * server that accepts but never answers).
  */
@@ -44,6 +44,7 @@ before(async () => {
   const config = readUserConfig({
     USER_GRPC_PORT: "0",
     USER_DATABASE_CHECK_INTERVAL_MS: "100",
+    USER_METRICS_PORT: "0",
     SKYROS_SERVICE_CREDENTIAL: TEST_SERVICE_CREDENTIAL,
   });
   service = await startUserService(config, relayed.toString(), testLogger("user"));
@@ -104,4 +105,39 @@ test("a database that stops answering: NOT_SERVING after the checks time out, SE
   }
   await until(Status.SERVING);
   assert.equal((await register()).tokenType, "Bearer");
+});
+
+/** The value of one series in the service's metrics (0 when absent). */
+async function metric(series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+test("metrics: calls by method and code, their latencies, and whether the database answers", async () => {
+  const ok =
+    'grpc_server_handled_total{grpc_service="skyros.user.v1.UserService",grpc_method="Register",grpc_code="OK"}';
+  const unavailable =
+    'grpc_server_handled_total{grpc_service="skyros.user.v1.UserService",grpc_method="Register",grpc_code="Unavailable"}';
+  const [okBefore, unavailableBefore] = [await metric(ok), await metric(unavailable)];
+  await register();
+  assert.equal(await metric(ok), okBefore + 1);
+  assert.equal(await metric("skyros_database_up"), 1);
+  const timed =
+    'grpc_server_handling_seconds_count{grpc_service="skyros.user.v1.UserService",grpc_method="Register",grpc_code="OK"}';
+  assert.ok((await metric(timed)) >= 1, "the call's latency is in the histogram");
+
+  await relay.cut();
+  try {
+    await expectRpcError(register(), Code.Unavailable);
+    assert.equal(await metric(unavailable), unavailableBefore + 1);
+    await until(Status.NOT_SERVING);
+    assert.equal(await metric("skyros_database_up"), 0);
+  } finally {
+    await relay.open();
+  }
+  await until(Status.SERVING);
+  assert.equal(await metric("skyros_database_up"), 1);
+  const notFound = await fetch(`http://127.0.0.1:${service.metricsPort}/`);
+  assert.equal(notFound.status, 404);
 });
