@@ -63,6 +63,9 @@ export const failedPrecondition = (message: string) => new DomainError("failed_p
 /** A conflict with a request in flight; with `retryAfterSeconds`, worth repeating then. */
 export const aborted = (message: string, retryAfterSeconds?: number) =>
   new DomainError("aborted", message, { retryAfterSeconds });
+/** A limit reached; worth repeating after `retryAfterSeconds`. */
+export const resourceExhausted = (message: string, retryAfterSeconds?: number) =>
+  new DomainError("resource_exhausted", message, { retryAfterSeconds });
 export const unavailable = (message: string, retryAfterSeconds?: number) =>
   new DomainError("unavailable", message, { retryAfterSeconds });
 

@@ -8,6 +8,8 @@ export interface UserConfig extends ServiceBaseConfig {
   readonly refreshTokenTtlSeconds: number;
   /** An Ed25519 private key as a JWK (JSON); unset: one is created and kept in the database. */
   readonly signingKeyJwk: string | undefined;
+  /** Failed logins an email address may have per window (0: no limit), as the gateway's default. */
+  readonly failedLoginLimit: { readonly max: number; readonly windowMs: number };
 }
 
 export const USER_DEFAULT_PORT = 4011;
@@ -25,6 +27,10 @@ export function readUserConfig(env: Env): UserConfig {
     ),
     refreshTokenTtlSeconds: envInt(env, "USER_REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
     signingKeyJwk: checkSigningKey(envOptional(env, "USER_SIGNING_KEY_JWK")),
+    failedLoginLimit: {
+      max: envInt(env, "USER_FAILED_LOGIN_MAX", 10, 0, 1_000_000),
+      windowMs: envInt(env, "USER_FAILED_LOGIN_WINDOW_MS", 900_000, 1_000, 86_400_000),
+    },
   };
 }
 

@@ -13,8 +13,15 @@ import {
   type UserService,
 } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { type AccessTokenVerifier, authenticate, ROLES, type Role } from "@skyros/kit/auth";
-import { alreadyExists, invalidArgument, notFound, unauthenticated } from "@skyros/kit/errors";
+import {
+  alreadyExists,
+  invalidArgument,
+  notFound,
+  resourceExhausted,
+  unauthenticated,
+} from "@skyros/kit/errors";
 import { requireEmail, requireIds, requireText } from "@skyros/kit/validation";
+import type { LoginFailureStore } from "./login-failure-store.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { hashRefreshToken, newRefreshToken } from "./refresh-tokens.ts";
 import type { SigningKeys } from "./signing-keys.ts";
@@ -30,6 +37,9 @@ export interface UserHandlerDeps {
   readonly refreshTokenTtlSeconds: number;
   /** A hash checked against when the email is unknown, so both failures take as long. */
   readonly dummyPasswordHash: string;
+  readonly loginFailures: LoginFailureStore;
+  /** Failed logins an email address may have per window; 0: no limit. */
+  readonly failedLoginLimit: { readonly max: number; readonly windowMs: number };
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -134,9 +144,23 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
     async login(request) {
       const email = requireEmail(request.email);
       const password = requirePassword(request.password, false);
+      const { max, windowMs } = deps.failedLoginLimit;
+      if (max > 0) {
+        // The same limit as the gateway's, kept here too: the service's port
+        // must give no more guesses than the gateway does.
+        const { failures, windowEnd } = await deps.loginFailures.countAttempt(email, windowMs);
+        if (failures > max) {
+          const seconds = Math.max(1, Math.ceil((windowEnd.getTime() - Date.now()) / 1000));
+          throw resourceExhausted(
+            `too many failed logins for this account; try again in ${seconds} s`,
+            seconds,
+          );
+        }
+      }
       const credentials = await store.findCredentialsByEmail(email);
       const matches = await verifyPassword(password, credentials?.passwordHash ?? deps.dummyPasswordHash);
       if (credentials === undefined || !matches) throw unauthenticated("wrong email or password");
+      if (max > 0) await deps.loginFailures.forgive(email);
       return issueTokens(credentials.user, randomUUID());
     },
 

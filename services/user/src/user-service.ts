@@ -9,6 +9,7 @@ import type { Logger } from "@skyros/kit/logger";
 import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
 import type { UserConfig } from "./config.ts";
 import { createUserHandlers } from "./handlers.ts";
+import { createLoginFailureStore } from "./login-failure-store.ts";
 import { hashPassword } from "./passwords.ts";
 import { loadSigningKeys } from "./signing-keys.ts";
 import { createUserStore } from "./store.ts";
@@ -46,6 +47,8 @@ export async function startUserService(
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     dummyPasswordHash: await hashPassword("not-a-real-password"),
+    loginFailures: createLoginFailureStore(sql),
+    failedLoginLimit: config.failedLoginLimit,
   });
   const server = await serveService(config, logger, UserService, handlers, {
     url: databaseUrl,

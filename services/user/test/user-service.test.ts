@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { RetryInfoSchema } from "@skyros/contracts/google/rpc/error_details_pb.js";
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
+import { createDatabase } from "@skyros/kit/database";
 import { SERVICE_CREDENTIAL_HEADER } from "@skyros/kit/service-credential";
 import { createTestDatabase, expectRpcError, TEST_SERVICE_CREDENTIAL, testLogger } from "@skyros/kit/testing";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readUserConfig } from "../src/config.ts";
+import { createLoginFailureStore } from "../src/login-failure-store.ts";
 import { type RunningUserService, startUserService } from "../src/user-service.ts";
 
 let database: { url: string; drop: () => Promise<void> };
@@ -129,6 +132,57 @@ describe("Login", () => {
       Code.Unauthenticated,
     );
     assert.equal(wrongPassword.rawMessage, unknownEmail.rawMessage);
+  });
+
+  test("failed logins per email are limited by the service itself, as by the gateway", async () => {
+    const email = uniqueEmail();
+    await register("buyer", email);
+    // Right passwords do not count against the limit.
+    for (let i = 0; i < 12; i++) await users.login({ email, password: "correct horse" });
+    for (let i = 0; i < 10; i++) {
+      await expectRpcError(users.login({ email, password: `wrong ${i}` }), Code.Unauthenticated);
+    }
+    for (const password of ["wrong again", "correct horse"]) {
+      const limited = await expectRpcError(
+        users.login({ email: email.toUpperCase(), password }),
+        Code.ResourceExhausted,
+      );
+      assert.match(limited.rawMessage, /^too many failed logins for this account; try again in \d+ s$/);
+      const delay = Number(limited.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds);
+      assert.ok(delay > 800 && delay <= 900, `retry in ${delay} s`);
+    }
+    // Another address, with or without an account, is not affected.
+    const other = uniqueEmail();
+    await register("buyer", other);
+    assert.equal((await users.login({ email: other, password: "correct horse" })).tokenType, "Bearer");
+  });
+
+  test("concurrent wrong guesses cannot all pass the check: at most the limit reach the password", async () => {
+    const email = uniqueEmail();
+    await register("buyer", email);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => users.login({ email, password: `guess ${i}` })),
+    );
+    const codes = outcomes.map((outcome) =>
+      outcome.status === "rejected" ? ConnectError.from(outcome.reason).code : "ok",
+    );
+    assert.equal(codes.filter((code) => code === Code.Unauthenticated).length, 10);
+    assert.equal(codes.filter((code) => code === Code.ResourceExhausted).length, 15);
+  });
+
+  test("expired windows are swept by later attempts, so the table holds little more than live ones", async () => {
+    const sql = createDatabase(database.url, { maxConnections: 1, applicationName: "login-failures-test" });
+    try {
+      const failures = createLoginFailureStore(sql);
+      for (let i = 0; i < 30; i++) await failures.countAttempt(`sweep-${i}@example.com`, 1_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      for (let i = 0; i < 3; i++) await failures.countAttempt(`sweeper-${i}@example.com`, 60_000);
+      const [row] = await sql<{ expired: number }[]>`
+        select count(*)::int as expired from login_failures where window_end <= now()`;
+      assert.equal(row?.expired, 0);
+    } finally {
+      await sql.end();
+    }
   });
 
   test("a password is one password however its characters are composed", async () => {
