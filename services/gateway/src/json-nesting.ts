@@ -8,18 +8,20 @@
  * holds 50 of them.
  */
 
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COMMA,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from "./json-characters.ts";
+
 /** The most levels of objects and arrays inside one another. */
 export const MAX_JSON_DEPTH = 32;
 /** The most values in all the body's objects and arrays together. */
 export const MAX_JSON_VALUES = 10_000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 
 /**
  * Why `text` is refused, or undefined when it is within the limits. It needs
