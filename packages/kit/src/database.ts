@@ -2,6 +2,7 @@
  * PostgreSQL access (postgres.js). Each service owns one database; its store
  * module is the only code that writes SQL.
  */
+import type { Socket } from "node:net";
 import type { Sql as DriverSql, TransactionSql as DriverTransactionSql } from "postgres";
 import { postgres } from "./postgres-driver.ts";
 
@@ -14,6 +15,8 @@ export interface DatabaseOptions {
   readonly applicationName: string;
   /** Run-time settings every connection starts with (e.g. synchronous_commit). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Opens each connection's socket, connected (the driver's own by default). */
+  readonly socket?: (target: { host: string[]; port: number[]; path: string | false }) => Promise<Socket>;
 }
 
 /** A connection pool. int8 columns arrive as bigint, the type protobuf int64 fields use. */
@@ -25,7 +28,8 @@ export function createDatabase(url: string, options: DatabaseOptions): Sql {
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     connection: { ...options.settings, application_name: options.applicationName },
-  }) as unknown as Sql;
+    ...(options.socket === undefined ? {} : { socket: options.socket }),
+  } as Parameters<typeof postgres>[1]) as unknown as Sql;
 }
 
 /** Whether an error is PostgreSQL's unique violation (optionally on one constraint). */
@@ -52,9 +56,10 @@ const unreachableCodes = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
 ]);
-// PostgreSQL's own: connection exceptions (class 08), shutting down or starting
-// up (57P01-57P03), and no connection slots left (53300).
-const unavailableStates = /^(?:08...|57P0[123]|53300)$/;
+// PostgreSQL's own: connection exceptions (class 08, but for a protocol
+// violation, which a retry repeats), shutting down or starting up
+// (57P01-57P03), an idle session ended (57P05), no connection slots left (53300).
+const unavailableStates = /^(?:08(?!P01)...|57P0[1235]|53300)$/;
 
 /**
  * Whether an error means the database cannot serve at all right now (down,

@@ -5,8 +5,8 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { createDatabase, type Sql } from "./database.ts";
-import { watchDatabase } from "./database-health.ts";
+import type { Sql } from "./database.ts";
+import { openCheckConnection, watchDatabase } from "./database-health.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc-server.ts";
 import { ServingStatus } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -70,21 +70,18 @@ export async function serveService<T extends DescService>(
     throw error;
   }
   server.health.setAll(ServingStatus.SERVING);
-  const watch = watchDatabase(
-    () =>
-      createDatabase(database.url, { maxConnections: 1, applicationName: `skyros-${database.name}-health` }),
-    {
-      intervalMs: config.databaseCheckIntervalMs,
-      timeoutMs: Math.max(1_000, config.databaseCheckIntervalMs),
-      failuresBeforeDown: 2,
-      onChange(reachable, error) {
-        server.health.set(service.typeName, reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-        metrics.setDatabaseUp(reachable);
-        if (reachable) logger.info("database answers again; serving");
-        else logger.error({ err: error }, "database does not answer; reporting NOT_SERVING");
-      },
+  const watch = watchDatabase(() => openCheckConnection(database.url, `skyros-${database.name}-health`), {
+    intervalMs: config.databaseCheckIntervalMs,
+    timeoutMs: Math.max(1_000, config.databaseCheckIntervalMs),
+    // Three slow answers in a row, not one or two, before a replica leaves rotation under load.
+    failuresBeforeDown: 3,
+    onChange(reachable, error) {
+      server.health.set(service.typeName, reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+      metrics.setDatabaseUp(reachable);
+      if (reachable) logger.info("database answers again; serving");
+      else logger.error({ err: error }, "database does not answer; reporting NOT_SERVING");
     },
-  );
+  });
   // Not "service": every line already names the process in that field.
   logger.info(
     { port: server.port, metricsPort: metricsServer?.port, grpcService: service.typeName },
@@ -95,8 +92,10 @@ export async function serveService<T extends DescService>(
     metricsPort: metricsServer?.port,
     health: server.health,
     async close(graceMs) {
+      // The watch first: a database coming back during the drain must not report SERVING again.
+      await watch.stop();
       await server.close(graceMs);
-      await Promise.all([watch.stop(), metricsServer?.close()]);
+      await metricsServer?.close();
     },
   };
 }

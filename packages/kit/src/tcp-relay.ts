@@ -12,6 +12,8 @@ export interface TcpRelay {
   cut(): Promise<void>;
   freeze(): void;
   thaw(): void;
+  /** Connections through the relay now open (each is two sockets: client and upstream). */
+  readonly openConnections: number;
   /**
    * Holds the next chunk a client sends that contains `text` for `ms` before
    * passing it on (with what follows it); resolves when the hold begins.
@@ -25,9 +27,16 @@ export function createTcpRelay(port: number, target: { host: string; port: numbe
   let frozen = false;
   let hold: { text: string; ms: number; began: () => void } | undefined;
   const sockets = new Set<Socket>();
+  // While frozen, bytes wait here instead of passing: the sockets keep
+  // reading, so a peer that closes is still seen, as a hung server's kernel
+  // would see it.
+  const held: { to: Socket; chunk: Buffer }[] = [];
+  const pass = (to: Socket, chunk: Buffer) => {
+    if (frozen) held.push({ to, chunk });
+    else to.write(chunk);
+  };
   const track = (socket: Socket) => {
     sockets.add(socket);
-    if (frozen) socket.pause();
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
   };
@@ -35,7 +44,7 @@ export function createTcpRelay(port: number, target: { host: string; port: numbe
     const upstream = connect(target.port, target.host);
     track(client);
     track(upstream);
-    upstream.pipe(client);
+    upstream.on("data", (chunk: Buffer) => pass(client, chunk));
     client.on("data", (chunk: Buffer) => {
       if (hold !== undefined && chunk.includes(hold.text)) {
         const { ms, began } = hold;
@@ -43,17 +52,20 @@ export function createTcpRelay(port: number, target: { host: string; port: numbe
         client.pause();
         began();
         setTimeout(() => {
-          upstream.write(chunk);
+          pass(upstream, chunk);
           client.resume();
         }, ms);
         return;
       }
-      upstream.write(chunk);
+      pass(upstream, chunk);
     });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   };
   return {
+    get openConnections() {
+      return sockets.size / 2;
+    },
     open: () =>
       new Promise<void>((resolve) => {
         server = createServer(relay);
@@ -67,11 +79,10 @@ export function createTcpRelay(port: number, target: { host: string; port: numbe
       }),
     freeze() {
       frozen = true;
-      for (const socket of sockets) socket.pause();
     },
     thaw() {
       frozen = false;
-      for (const socket of sockets) socket.resume();
+      for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
     },
     holdNext: (text, ms) =>
       new Promise<void>((began) => {

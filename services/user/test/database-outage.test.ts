@@ -96,10 +96,14 @@ test("a database that refuses connections: Unavailable, NOT_SERVING, and back on
 });
 
 test("a database that stops answering: NOT_SERVING after the checks time out, SERVING when it answers", async () => {
+  const before = relay.openConnections;
   relay.freeze();
   try {
     await until(Status.NOT_SERVING);
     assert.equal(await statusOf(""), Status.SERVING);
+    // Checks go on failing, but leave no half-closed connection behind each.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.ok(relay.openConnections <= before + 1, `${relay.openConnections} connections, ${before} before`);
   } finally {
     relay.thaw();
   }
