@@ -126,6 +126,25 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
 
   const caller = (context: HandlerContext) => authenticate(deps.verifier, context.requestHeader);
 
+  /**
+   * The user whose password this is, or undefined. Passwords are hashed in
+   * NFKC form; one set before that, as typed, is still accepted in the form it
+   * was set in, and rehashed in NFKC form on the way. An unknown email costs a
+   * hash check all the same, so both failures take as long.
+   */
+  const checkPassword = async (email: string, normalized: string, typed: string) => {
+    const credentials = await store.findCredentialsByEmail(email);
+    const hash = credentials?.passwordHash ?? deps.dummyPasswordHash;
+    let matches = await verifyPassword(normalized, hash);
+    if (!matches && typed !== normalized) {
+      matches = await verifyPassword(typed, hash);
+      if (matches && credentials !== undefined) {
+        await store.updatePasswordHash(credentials.user.id, await hashPassword(normalized));
+      }
+    }
+    return matches && credentials !== undefined ? credentials.user : undefined;
+  };
+
   return {
     async register(request) {
       const type = requireRole(request.userType);
@@ -148,20 +167,26 @@ export function createUserHandlers(deps: UserHandlerDeps): ServiceImpl<typeof Us
       if (max > 0) {
         // The same limit as the gateway's, kept here too: the service's port
         // must give no more guesses than the gateway does.
-        const { failures, windowEnd } = await deps.loginFailures.countAttempt(email, windowMs);
+        const { failures, secondsLeft } = await deps.loginFailures.countAttempt(email, windowMs);
         if (failures > max) {
-          const seconds = Math.max(1, Math.ceil((windowEnd.getTime() - Date.now()) / 1000));
+          const seconds = Math.max(1, secondsLeft);
           throw resourceExhausted(
             `too many failed logins for this account; try again in ${seconds} s`,
             seconds,
           );
         }
       }
-      const credentials = await store.findCredentialsByEmail(email);
-      const matches = await verifyPassword(password, credentials?.passwordHash ?? deps.dummyPasswordHash);
-      if (credentials === undefined || !matches) throw unauthenticated("wrong email or password");
+      let signedIn: UserRecord | undefined;
+      try {
+        signedIn = await checkPassword(email, password, request.password);
+      } catch (error) {
+        // Not a wrong password (the database failed, say): the attempt does not count.
+        if (max > 0) await deps.loginFailures.forgive(email).catch(() => {});
+        throw error;
+      }
+      if (signedIn === undefined) throw unauthenticated("wrong email or password");
       if (max > 0) await deps.loginFailures.forgive(email);
-      return issueTokens(credentials.user, randomUUID());
+      return issueTokens(signedIn, randomUUID());
     },
 
     async refresh(request) {

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import type { Sql } from "@skyros/kit/database";
 
 export interface LoginFailureStore {
-  /** Counts one attempt for `email`; its failures in the current window, counting this one. */
-  countAttempt(email: string, windowMs: number): Promise<{ failures: number; windowEnd: Date }>;
+  /** Counts one attempt for `email`: its failures in the current window, this one included, and the window's seconds left (by the database's clock). */
+  countAttempt(email: string, windowMs: number): Promise<{ failures: number; secondsLeft: number }>;
   /** Takes back the attempt of a login that succeeded. */
   forgive(email: string): Promise<void>;
 }
@@ -25,20 +25,23 @@ export function createLoginFailureStore(sql: Sql): LoginFailureStore {
     async countAttempt(email, windowMs) {
       const digest = digestOf(email);
       // The sweep leaves this email's own row to the insert: one statement may not touch a row twice.
-      const [row] = await sql<{ failures: number; windowEnd: Date }[]>`
+      const [row] = await sql<{ failures: number; secondsLeft: number }[]>`
         with expired as (
           delete from login_failures where email_digest = any(array(
             select email_digest from login_failures
             where window_end <= now() and email_digest <> ${digest}
-            order by window_end limit ${EXPIRED_PER_ATTEMPT}))
+            order by window_end limit ${EXPIRED_PER_ATTEMPT}
+            -- Rows another attempt is sweeping, or counting, are left to it:
+            -- waiting on them deadlocked concurrent logins.
+            for update skip locked))
         )
         insert into login_failures as f (email_digest, window_end, failures)
         values (${digest}, now() + make_interval(secs => ${windowMs / 1000}), 1)
         on conflict (email_digest) do update set
           failures = case when f.window_end <= now() then 1 else f.failures + 1 end,
           window_end = case when f.window_end <= now() then excluded.window_end else f.window_end end
-        returning failures, window_end as "windowEnd"`;
-      return row as { failures: number; windowEnd: Date };
+        returning failures, ceil(extract(epoch from window_end - now()))::int as "secondsLeft"`;
+      return row as { failures: number; secondsLeft: number };
     },
 
     async forgive(email) {

@@ -28,6 +28,7 @@ export interface UserStore extends SigningKeyStore {
   /** Inserts a user; "duplicate-email" when the email is taken (whatever its case). */
   insertUser(user: NewUser): Promise<"created" | "duplicate-email">;
   findCredentialsByEmail(email: string): Promise<{ user: UserRecord; passwordHash: string } | undefined>;
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUsersByIds(ids: readonly string[]): Promise<UserRecord[]>;
   insertRefreshToken(token: {
@@ -72,6 +73,10 @@ export function createUserStore(sql: Sql): UserStore {
       if (row === undefined) return undefined;
       const { password_hash: passwordHash, ...user } = row;
       return { user, passwordHash };
+    },
+
+    async updatePasswordHash(userId, passwordHash) {
+      await sql`update users set password_hash = ${passwordHash}, update_time = now() where id = ${userId}`;
     },
 
     async findUserById(id) {

@@ -6,7 +6,7 @@
 import { UserService } from "@skyros/contracts/skyros/user/v1/user_pb.js";
 import { createAccessTokenVerifier } from "@skyros/kit/auth";
 import type { Logger } from "@skyros/kit/logger";
-import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
+import { openServiceDatabase, type ServedService, serveService } from "@skyros/kit/service-server";
 import type { UserConfig } from "./config.ts";
 import { createUserHandlers } from "./handlers.ts";
 import { createLoginFailureStore } from "./login-failure-store.ts";
@@ -50,10 +50,13 @@ export async function startUserService(
     loginFailures: createLoginFailureStore(sql),
     failedLoginLimit: config.failedLoginLimit,
   });
-  const server = await serveService(config, logger, UserService, handlers, {
-    url: databaseUrl,
-    name: "user",
-  });
+  let server: ServedService;
+  try {
+    server = await serveService(config, logger, UserService, handlers, { url: databaseUrl, name: "user" });
+  } catch (error) {
+    await sql.end();
+    throw error;
+  }
   return {
     port: server.port,
     metricsPort: server.metricsPort,

@@ -10,6 +10,7 @@ import { createTestDatabase, expectRpcError, TEST_SERVICE_CREDENTIAL, testLogger
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { readUserConfig } from "../src/config.ts";
 import { createLoginFailureStore } from "../src/login-failure-store.ts";
+import { hashPassword, verifyPassword } from "../src/passwords.ts";
 import { type RunningUserService, startUserService } from "../src/user-service.ts";
 
 let database: { url: string; drop: () => Promise<void> };
@@ -180,6 +181,42 @@ describe("Login", () => {
       const [row] = await sql<{ expired: number }[]>`
         select count(*)::int as expired from login_failures where window_end <= now()`;
       assert.equal(row?.expired, 0);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  test("concurrent attempts over expired windows neither deadlock nor fail", async () => {
+    const sql = createDatabase(database.url, { maxConnections: 8, applicationName: "login-failures-race" });
+    try {
+      const failures = createLoginFailureStore(sql);
+      const emails = Array.from({ length: 40 }, (_, i) => `race-${i}-${Date.now()}@example.com`);
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(emails.map((email) => failures.countAttempt(email, 200)));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const counted = await Promise.all(emails.map((email) => failures.countAttempt(email, 60_000)));
+      assert.ok(
+        counted.every(({ failures: n }) => n === 1),
+        "each expired window began again",
+      );
+    } finally {
+      await sql.end();
+    }
+  });
+
+  test("a password set before NFKC hashing still signs in as typed, and is rehashed in NFKC form", async () => {
+    const email = uniqueEmail();
+    await register("buyer", email);
+    const typed = "cafe\u0301-pa\u0308sswo\u0308rd";
+    const sql = createDatabase(database.url, { maxConnections: 1, applicationName: "nfkc-migration" });
+    try {
+      await sql`update users set password_hash = ${await hashPassword(typed)} where lower(email) = lower(${email})`;
+      assert.equal((await users.login({ email, password: typed })).tokenType, "Bearer");
+      const [row] = await sql<{ password_hash: string }[]>`
+        select password_hash from users where lower(email) = lower(${email})`;
+      assert.equal(await verifyPassword(typed.normalize("NFKC"), row?.password_hash ?? ""), true, "rehashed");
+      assert.equal((await users.login({ email, password: typed.normalize("NFC") })).tokenType, "Bearer");
     } finally {
       await sql.end();
     }
