@@ -28,13 +28,16 @@ if (adminUrl === undefined) {
   stopPostgres = embedded.stop;
 }
 
-// Each service's Prometheus metrics, on its gRPC port + 5000 unless the environment says otherwise.
-const metricsPorts = Object.fromEntries(
-  (["USER", "PRODUCT", "ORDER"] as const).map((prefix) => [
-    `${prefix}_METRICS_PORT`,
-    process.env[`${prefix}_METRICS_PORT`] ?? String(config.ports[prefix.toLowerCase() as "user"] + 5000),
-  ]),
-);
+// Each service's Prometheus metrics, on its gRPC port + 5000 unless the
+// environment says otherwise (or that port would not exist).
+const metricsPorts: Record<string, string> = {};
+for (const prefix of ["USER", "PRODUCT", "ORDER"] as const) {
+  const variable = `${prefix}_METRICS_PORT`;
+  const port = config.ports[prefix.toLowerCase() as "user" | "product" | "order"] + 5000;
+  const chosen = process.env[variable]?.trim();
+  if (chosen) metricsPorts[variable] = chosen;
+  else if (port <= 65_535) metricsPorts[variable] = String(port);
+}
 const system = await startSystem({ adminUrl, ports: config.ports, restart: true, env: metricsPorts });
 let stopping = false;
 const stop = async () => {

@@ -137,10 +137,13 @@ export function loadConfigOrExit<T>(parse: (env: Env) => T, env: Env = process.e
   }
 }
 
-// Kubernetes' service links: a Service named "user" gives every pod USER_PORT,
-// USER_SERVICE_HOST and the like, which no reader of ours asks for.
+// Kubernetes' service links: a Service named "user" gives every pod
+// USER_SERVICE_HOST, USER_SERVICE_PORT, USER_PORT=tcp://..., USER_PORT_4011_TCP
+// and the like, which no reader of ours asks for.
 const SERVICE_LINK =
-  /_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$/;
+  /_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)$/;
+const isServiceLink = (name: string, value: string | undefined) =>
+  SERVICE_LINK.test(name) || (name.endsWith("_PORT") && /^(?:tcp|udp|sctp):\/\//.test(value ?? ""));
 // The peers' addresses are handed to every process alike; each reads the ones it calls.
 const PEER_ADDRESS = /_SERVICE_URL$/;
 
@@ -183,12 +186,13 @@ export function ignoredVariables(
       },
     }),
   );
-  return Object.keys(env)
-    .filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))
-    .filter((name) => !read.has(name) && !SERVICE_LINK.test(name) && !PEER_ADDRESS.test(name))
-    .sort()
-    .map((name) => {
-      const meant = [...read].find((known) => editDistance(name, known) <= 2);
-      return meant === undefined ? { name } : { name, meant };
-    });
+  const ignored: IgnoredVariable[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!prefixes.some((prefix) => name.startsWith(prefix)) || read.has(name)) continue;
+    const meant = [...read].find((known) => editDistance(name, known) <= 2);
+    // A near miss of a setting is reported whatever its shape (USER_GRCP_PORT).
+    if (meant !== undefined) ignored.push({ name, meant });
+    else if (!isServiceLink(name, env[name]) && !PEER_ADDRESS.test(name)) ignored.push({ name });
+  }
+  return ignored;
 }

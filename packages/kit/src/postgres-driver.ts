@@ -20,8 +20,8 @@
  * that query's rejection. A connection ended by the server in that moment
  * (pg_terminate_backend, a restart) thus rejected a promise nobody awaited,
  * which ends a Node process: a chaos run saw services crash-loop on it. The
- * driver rejects the connection's first query with the same error, so the
- * caller still hears of it; the type query's rejection is only caught.
+ * connection's first query fails with the same error (a test shows it), so
+ * its caller still hears of it; the type query's rejection is only caught.
  */
 import { registerHooks } from "node:module";
 import type Postgres from "postgres";

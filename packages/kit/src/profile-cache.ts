@@ -27,6 +27,10 @@ export function withProfileCache(directory: UserDirectory, options: ProfileCache
   const maxStaleMs = options.maxStaleMs ?? 10 * options.ttlMs;
   const cache = new Map<string, { readonly user: User; readonly expires: number }>();
   const refreshing = new Set<string>();
+  // After a refresh failed, reads wait this long before asking again: a user
+  // service that fails fast must not get a call for every read.
+  const retryAfterFailureMs = Math.min(options.ttlMs, 1_000);
+  let refreshAllowedAt = 0;
 
   const keep = (id: string, user: User, now: number) => {
     cache.delete(id);
@@ -36,7 +40,7 @@ export function withProfileCache(directory: UserDirectory, options: ProfileCache
 
   const refreshInBackground = (ids: readonly string[]) => {
     const due = ids.filter((id) => !refreshing.has(id));
-    if (due.length === 0) return;
+    if (due.length === 0 || Date.now() < refreshAllowedAt) return;
     for (const id of due) refreshing.add(id);
     directory.usersByIds(due).then(
       (users) => {
@@ -50,6 +54,7 @@ export function withProfileCache(directory: UserDirectory, options: ProfileCache
       },
       // The stale profile stays until a later read tries again, or it is too old.
       () => {
+        refreshAllowedAt = Date.now() + retryAfterFailureMs;
         for (const id of due) refreshing.delete(id);
       },
     );

@@ -93,13 +93,20 @@ describe("configuration", () => {
       USER_GRPC_PORT: "4011",
       USER_SERVICE_HOST: "10.0.0.7",
       USER_PORT_4011_TCP_ADDR: "10.0.0.7",
+      USER_PORT: "tcp://10.0.0.7:4011",
+      USER_GRCP_PORT: "1",
+      USER_METRIC_PORT: "1",
+      USER_ADMIN_PORT: "1",
       PRODUCT_SERVICE_URL: "http://product:4022",
       ORDER_GRPC_PROT: "1",
       HOME: "/home/node",
     };
     assert.deepEqual(ignoredVariables(parse, env, ["USER_"]), [
       { name: "USER_ACCESS_TOKEN_TIMEOUT" },
+      { name: "USER_ADMIN_PORT" },
+      { name: "USER_GRCP_PORT", meant: "USER_GRPC_PORT" },
       { name: "USER_GRPC_PROT", meant: "USER_GRPC_PORT" },
+      { name: "USER_METRIC_PORT", meant: "USER_METRICS_PORT" },
     ]);
   });
 });

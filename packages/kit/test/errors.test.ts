@@ -69,7 +69,8 @@ describe("toPublicError", () => {
       message: "terminating connection",
     } as never);
     const full = new postgres.PostgresError({ code: "53300", message: "too many clients" } as never);
-    for (const cause of [refused, closed, shutdown, full]) {
+    const idle = new postgres.PostgresError({ code: "57P05", message: "idle-session timeout" } as never);
+    for (const cause of [refused, closed, shutdown, full, idle]) {
       const reported: unknown[] = [];
       const publicError = toPublicError(cause, (error) => reported.push(error));
       assert.equal(publicError.code, Code.Unavailable, cause.message);
@@ -79,6 +80,8 @@ describe("toPublicError", () => {
     }
     const badInput = new postgres.PostgresError({ code: "22P02", message: "invalid input syntax" } as never);
     assert.equal(toPublicError(badInput, () => {}).code, Code.Internal);
+    const garbled = new postgres.PostgresError({ code: "08P01", message: "protocol violation" } as never);
+    assert.equal(toPublicError(garbled, () => {}).code, Code.Internal, "a retry would repeat it");
   });
 
   test("ConnectErrors (e.g. from a downstream call) pass unchanged", () => {

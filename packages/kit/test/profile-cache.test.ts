@@ -72,8 +72,12 @@ test("past its TTL a profile is served at once while a fresh one is fetched, and
   await settle();
   assert.equal(users.asked.length, 2, "a refresh was tried");
 
+  await cached.usersByIds(["a"]);
+  assert.equal(users.asked.length, 2, "no new call right after a failed one");
+
   users.setDown(false);
   users.rename("v2");
+  await new Promise((resolve) => setTimeout(resolve, 25));
   assert.equal((await cached.usersByIds(["a"])).get("a")?.name, "a v1", "still the stale one");
   await settle();
   assert.equal((await cached.usersByIds(["a"])).get("a")?.name, "a v2", "refreshed in the background");

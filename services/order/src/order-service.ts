@@ -8,7 +8,7 @@ import { ProductService } from "@skyros/contracts/skyros/product/v1/product_pb.j
 import { createDatabase } from "@skyros/kit/database";
 import { createServiceClient, createServiceTransport } from "@skyros/kit/grpc-client";
 import type { Logger } from "@skyros/kit/logger";
-import { openServiceDatabase, serveService } from "@skyros/kit/service-server";
+import { openServiceDatabase, type ServedService, serveService } from "@skyros/kit/service-server";
 import { createCachedUserDirectory } from "@skyros/kit/user-directory";
 import type { OrderConfig } from "./config.ts";
 import type { OrderContext } from "./context.ts";
@@ -54,10 +54,17 @@ export async function startOrderService(
     logger,
     idempotencyKeyTtlSeconds: config.idempotencyKeyTtlSeconds,
   };
-  const server = await serveService(config, logger, OrderService, createOrderHandlers(ctx), {
-    url: databaseUrl,
-    name: "order",
-  });
+  let server: ServedService;
+  try {
+    server = await serveService(config, logger, OrderService, createOrderHandlers(ctx), {
+      url: databaseUrl,
+      name: "order",
+    });
+  } catch (error) {
+    productTransport.close();
+    await Promise.all([sql.end(), relaxed.end()]);
+    throw error;
+  }
   const recovery = startRecovery(ctx, {
     intervalMs: config.recoveryIntervalMs,
     reservationGiveUpMs: config.reservationGiveUpMs,
