@@ -101,14 +101,19 @@ export function settleIntegers(
     if (integer !== undefined) {
       const path = childPath(prefix, integer);
       object[key] = Array.isArray(value)
-        ? value.map((item) => integerValue(integer, path, item))
+        ? value.map((item, index) => integerValue(integer, `${path}[${index}]`, item))
         : integerValue(integer, path, value);
       continue;
     }
     const nested = messages.get(key);
     if (nested !== undefined) {
-      for (const item of Array.isArray(value) ? value : [value])
-        settleIntegers(nested.message, item, largeNumbers, childPath(prefix, nested));
+      // List elements by index, as the services name them (items[1].quantity).
+      const path = childPath(prefix, nested);
+      if (Array.isArray(value)) {
+        value.forEach((item, index) => {
+          settleIntegers(nested.message, item, largeNumbers, `${path}[${index}]`);
+        });
+      } else settleIntegers(nested.message, value, largeNumbers, path);
     } else if (largeNumbers) {
       object[key] = plainNumbers(value);
     }

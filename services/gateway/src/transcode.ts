@@ -14,6 +14,7 @@ import {
 } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { badField, GatewayError } from "./error-body.ts";
+import { locateRefusedField } from "./field-location.ts";
 import { setJsonPath } from "./field-paths.ts";
 import { holdsLargeNumbers } from "./json-body.ts";
 import { createJsonEncoders } from "./json-encoder.ts";
@@ -50,7 +51,7 @@ export function decodeRequest(
   try {
     return fromJson(route.method.input, json as JsonValue, { ignoreUnknownFields: true });
   } catch (error) {
-    throw decodeError(route.method.input, error);
+    throw decodeError(route.method.input, json, error);
   }
 }
 
@@ -119,14 +120,16 @@ function typeSites(root: DescMessage): Map<string, TypeSite> {
  * A 400 naming the field that protobuf's JSON reader refused. Its errors name
  * the field by its proto name inside its message; clients know the JSON path.
  */
-function decodeError(input: DescMessage, error: unknown): GatewayError {
+function decodeError(input: DescMessage, json: unknown, error: unknown): GatewayError {
   const cause = error instanceof Error ? error.cause : undefined;
   const message = error instanceof Error ? error.message : String(error);
   const detail = message.replace(/^cannot decode [^:]*: /, "");
   if (cause instanceof Error && "field" in cause && typeof cause.field === "function") {
     const field = cause.field() as DescField;
     const parentPath = typeSites(input).get(field.parent.typeName)?.path;
-    const name = parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName;
+    const name =
+      locateRefusedField(input, json, field) ??
+      (parentPath ? `${parentPath}.${field.jsonName}` : field.jsonName);
     // Both spellings of one field in an object ("destinationAddress" and
     // "destination_address"): the same mistake as a name given twice.
     if (cause.message === "set multiple times") {

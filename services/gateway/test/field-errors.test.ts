@@ -46,7 +46,17 @@ test("each refusal names the field and says what it takes, in JSON terms", () =>
     [
       "CreateOrder",
       { items: [{ quantity: "x" }] },
-      '"items.quantity": expected an integer from -2147483648 to 2147483647, got "x"',
+      '"items[0].quantity": expected an integer from -2147483648 to 2147483647, got "x"',
+    ],
+    [
+      "CreateOrder",
+      { items: [{ productId: "a" }, { productId: 5 }] },
+      '"items[1].productId": expected a string, got 5',
+    ],
+    [
+      "CreateOrder",
+      { items: [{ quantity: 1 }, { product_id: "p", quantity: "x" }] },
+      '"items[1].quantity": expected an integer from -2147483648 to 2147483647, got "x"',
     ],
   ];
   for (const [rpc, body, expected] of cases) {
@@ -65,7 +75,7 @@ test("each refusal names the field and says what it takes, in JSON terms", () =>
         { product_id: "q", quantity: "0x2" },
       ],
     }),
-    'invalid value for field "items.quantity": expected an integer from -2147483648 to 2147483647, got "0x2"',
+    'invalid value for field "items[1].quantity": expected an integer from -2147483648 to 2147483647, got "0x2"',
   );
   const id = "3f0e5a4e-0000-4000-8000-000000000001";
   assert.equal(
