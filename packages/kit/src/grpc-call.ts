@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { create, type DescMethod, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { isDatabaseUnavailable } from "./database.ts";
 import { permissionDenied, toPublicError, unauthenticated } from "./errors.ts";
 import { GrpcHandlerContext } from "./grpc-context.ts";
 import { encodeFrame, type Frame, FrameReader } from "./grpc-framing.ts";
@@ -268,8 +269,12 @@ export class ServerCall extends GrpcHandlerContext {
     runInRequestContext(this.#context, () => {
       const { procedure } = this.#route;
       const logger = this.#options.logger;
+      // A database that is down or restarting is an outage, seen and reported by
+      // health checks, not a fault of this call: a warning, not an error per call.
       const publicError = toPublicError(error, (cause) =>
-        logger.error({ err: cause, procedure }, "unexpected error"),
+        isDatabaseUnavailable(cause)
+          ? logger.warn({ err: cause, procedure }, "database unavailable")
+          : logger.error({ err: cause, procedure }, "unexpected error"),
       );
       logger.info(
         { procedure, code: publicError.code, ms: this.#elapsed() },

@@ -46,6 +46,9 @@ before(async () => {
           seenRequestIds.push(currentRequestId());
           return { users: [] };
         },
+        refresh() {
+          throw Object.assign(new Error("connect ECONNREFUSED 10.0.0.9:5432"), { code: "ECONNREFUSED" });
+        },
         async register(_request, context) {
           // Ends when the call does (its deadline), not 5 s later.
           await sleep(5_000, undefined, { signal: context.signal });
@@ -87,6 +90,22 @@ describe("gRPC server", () => {
     const logged = lines.find((line) => line.msg === "unexpected error");
     assert.equal(logged?.requestId, "req-masking-1");
     assert.match(JSON.stringify(logged?.err), /users_pkey/);
+  });
+
+  test("a database out of reach is Unavailable, logged as a warning naming the cause", async () => {
+    await assert.rejects(
+      users().refresh({ refreshToken: "t" }, { headers: { "x-request-id": "req-db-down-1" } }),
+      (error) => ConnectError.from(error).code === Code.Unavailable,
+    );
+    const logged = lines.find(
+      (line) => line.requestId === "req-db-down-1" && line.msg === "database unavailable",
+    );
+    assert.equal(logged?.level, 40);
+    assert.match(JSON.stringify(logged?.err), /ECONNREFUSED/);
+    assert.equal(
+      lines.some((line) => line.requestId === "req-db-down-1" && line.msg === "unexpected error"),
+      false,
+    );
   });
 
   test("a domain error keeps its code and names the field", async () => {
