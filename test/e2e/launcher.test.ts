@@ -45,15 +45,27 @@ async function userServing(): Promise<boolean> {
   }
 }
 
+/** A free port that no other system of this file was given (one may not have bound it yet). */
+const given = new Set<number>();
+async function unusedPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
+}
+
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "skyros-launcher-"));
   ports = {
-    SKYROS_PG_PORT: await freePort(),
-    user: await freePort(),
-    product: await freePort(),
-    order: await freePort(),
-    gateway: await freePort(),
-    userMetrics: await freePort(),
+    SKYROS_PG_PORT: await unusedPort(),
+    user: await unusedPort(),
+    product: await unusedPort(),
+    order: await unusedPort(),
+    gateway: await unusedPort(),
+    userMetrics: await unusedPort(),
   };
   launcher = spawn(process.execPath, ["scripts/start.ts"], {
     cwd: root,
@@ -86,16 +98,51 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+test("npm start: ready, survives a killed service, and stops cleanly on Ctrl-C", async () => {
+  const started = Date.now();
+  await lineMatching(/^\[launcher\] ready: /, 90_000);
+  assert.ok(await userServing(), "the user service is SERVING");
+  assert.ok(Date.now() - started < 60_000, "ready within a minute");
+  assert.ok(existsSync(join(dataDir, "pg", "PG_VERSION")), "PostgreSQL keeps its data under SKYROS_DATA_DIR");
+  const metrics = await fetch(`http://127.0.0.1:${ports.userMetrics}/metrics`);
+  assert.match(await metrics.text(), /^skyros_database_up 1$/m, "the user service serves its metrics");
+
+  const [, pid] = await lineMatching(/^\[launcher\] started user \(pid (\d+)\)/, 1_000);
+  if (process.platform === "linux") {
+    const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const nodeOptions = environment.find((entry) => entry.startsWith("NODE_OPTIONS="));
+    assert.ok(
+      nodeOptions?.startsWith(`NODE_OPTIONS=${SERVICE_NODE_OPTIONS.join(" ")}`),
+      `the services run with the project's V8 settings (${nodeOptions})`,
+    );
+  }
+  const mark = lines.length;
+  process.kill(Number(pid), "SIGKILL");
+  await lineMatching(/^\[launcher\] user exited \(SIGKILL\); restarting/, 10_000, mark);
+  await lineMatching(/^\[launcher\] started user \(pid \d+\)/, 10_000, mark);
+  const deadline = Date.now() + 20_000;
+  while (!(await userServing())) {
+    assert.ok(Date.now() < deadline, "the restarted user service serves again");
+    await new Promise((done) => setTimeout(done, 200));
+  }
+
+  const exited = new Promise<number | null>((done) => launcher.once("exit", (code) => done(code)));
+  launcher.kill("SIGINT");
+  assert.equal(await exited, 0);
+  assert.equal(existsSync(join(dataDir, "pg", "postmaster.pid")), false, "PostgreSQL was stopped");
+  assert.equal(await userServing(), false);
+});
+
 test("a SIGTERM to npm alone stops the launcher and everything it started", async () => {
   const dir = mkdtempSync(join(tmpdir(), "skyros-npm-start-"));
   const env = {
     ...process.env,
     SKYROS_DATA_DIR: dir,
-    SKYROS_PG_PORT: String(await freePort()),
-    USER_GRPC_PORT: String(await freePort()),
-    PRODUCT_GRPC_PORT: String(await freePort()),
-    ORDER_GRPC_PORT: String(await freePort()),
-    GATEWAY_HTTP_PORT: String(await freePort()),
+    SKYROS_PG_PORT: String(await unusedPort()),
+    USER_GRPC_PORT: String(await unusedPort()),
+    PRODUCT_GRPC_PORT: String(await unusedPort()),
+    ORDER_GRPC_PORT: String(await unusedPort()),
+    GATEWAY_HTTP_PORT: String(await unusedPort()),
     USER_METRICS_PORT: "0",
     PRODUCT_METRICS_PORT: "0",
     ORDER_METRICS_PORT: "0",
@@ -148,39 +195,4 @@ test("a SIGTERM to npm alone stops the launcher and everything it started", asyn
     }
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test("npm start: ready, survives a killed service, and stops cleanly on Ctrl-C", async () => {
-  const started = Date.now();
-  await lineMatching(/^\[launcher\] ready: /, 90_000);
-  assert.ok(await userServing(), "the user service is SERVING");
-  assert.ok(Date.now() - started < 60_000, "ready within a minute");
-  assert.ok(existsSync(join(dataDir, "pg", "PG_VERSION")), "PostgreSQL keeps its data under SKYROS_DATA_DIR");
-  const metrics = await fetch(`http://127.0.0.1:${ports.userMetrics}/metrics`);
-  assert.match(await metrics.text(), /^skyros_database_up 1$/m, "the user service serves its metrics");
-
-  const [, pid] = await lineMatching(/^\[launcher\] started user \(pid (\d+)\)/, 1_000);
-  if (process.platform === "linux") {
-    const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    const nodeOptions = environment.find((entry) => entry.startsWith("NODE_OPTIONS="));
-    assert.ok(
-      nodeOptions?.startsWith(`NODE_OPTIONS=${SERVICE_NODE_OPTIONS.join(" ")}`),
-      `the services run with the project's V8 settings (${nodeOptions})`,
-    );
-  }
-  const mark = lines.length;
-  process.kill(Number(pid), "SIGKILL");
-  await lineMatching(/^\[launcher\] user exited \(SIGKILL\); restarting/, 10_000, mark);
-  await lineMatching(/^\[launcher\] started user \(pid \d+\)/, 10_000, mark);
-  const deadline = Date.now() + 20_000;
-  while (!(await userServing())) {
-    assert.ok(Date.now() < deadline, "the restarted user service serves again");
-    await new Promise((done) => setTimeout(done, 200));
-  }
-
-  const exited = new Promise<number | null>((done) => launcher.once("exit", (code) => done(code)));
-  launcher.kill("SIGINT");
-  assert.equal(await exited, 0);
-  assert.equal(existsSync(join(dataDir, "pg", "postmaster.pid")), false, "PostgreSQL was stopped");
-  assert.equal(await userServing(), false);
 });
